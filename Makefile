@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# nonroot_initramfs for Linux 6.12: prepare a patched tree, build it, boot it
+# in QEMU and test it. This Makefile drives tools/; it is never copied into
+# the kernel.
+
+# The pinned base, named here only.
+KERNEL_VERSION        := 6.12.117
+KERNEL_DEB_VERSION    := 6.12.117-1~deb12u1
+KERNEL_TARBALL_SHA256 := 585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f
+BINDGEN_VERSION       := 0.70.1
+
+ARCH       ?= x86_64
+BUILD      ?= $(CURDIR)/build
+KERNEL_SRC ?=
+VARIANT    ?=
+
+export KERNEL_VERSION KERNEL_DEB_VERSION KERNEL_TARBALL_SHA256 BINDGEN_VERSION
+export ARCH BUILD KERNEL_SRC VARIANT
+
+.PHONY: all deps prepare build run test refresh clean help
+
+all: build
+
+help:
+	@echo 'make run    build if needed, boot with nonroot_initramfs, show a container pivot_root'
+	@echo 'make test   build if needed and run every test (KUnit + QEMU boot tests)'
+	@echo 'make deps | prepare | build | refresh | clean'
+	@echo 'variables: ARCH=$(ARCH) KERNEL_SRC=<your 6.12 tree> BUILD=$(BUILD)'
+
+deps:
+	@tools/deps.sh
+
+prepare: deps
+	@tools/prepare.sh
+
+build: prepare
+	@tools/build.sh
+
+run: build
+	@tools/run-demo.sh
+
+test: build
+	@tools/testing/run_tests.py
+
+refresh:
+	@tools/refresh.sh
+
+clean:
+	rm -rf $(BUILD)/obj-* $(BUILD)/src $(BUILD)/src-next $(BUILD)/images $(BUILD)/logs

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Early-boot file system calls.
+//!
+//! Safe wrappers over the `init_*` helpers, which mimic system calls without
+//! user pointers or file descriptors. They act with the credentials, root and
+//! working directory of the calling task.
+//!
+//! The helpers are `__init`: they are freed with the rest of init memory once
+//! boot is done. So are these wrappers, which live in `.init.text` like the C
+//! functions they call. Call them only from functions placed in `.init.text`
+//! (named, non-generic functions: closures and generic code land in `.text`),
+//! as modpost reports a section mismatch otherwise.
+//!
+//! C header: [`include/linux/init_syscalls.h`](srctree/include/linux/init_syscalls.h)
+
+use crate::{
+    bindings,
+    error::{code::EINVAL, to_result, Result},
+    str::CStr,
+};
+use core::ptr;
+
+/// Mount flags, the `MS_*` values of `mount(2)`.
+pub mod flags {
+    use crate::ffi::c_ulong;
+
+    /// Move an existing mount to a new place.
+    pub const MOVE: c_ulong = uapi::MS_MOVE as c_ulong;
+    /// Change the options of an existing mount.
+    pub const REMOUNT: c_ulong = uapi::MS_REMOUNT as c_ulong;
+}
+
+/// Unmount flags, the `MNT_*` values of `umount2(2)`.
+pub mod umount_flags {
+    /// Detach the mount now and release it when it is no longer busy.
+    pub const DETACH: i32 = bindings::MNT_DETACH as i32;
+}
+
+/// Mounts a file system, like `mount(2)`.
+///
+/// `data` holds the file system's options, NUL-terminated. It is mutable
+/// because file systems may parse it in place.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{c_str, init_syscalls, prelude::*};
+///
+/// #[link_section = ".init.text"]
+/// fn mount_scratch() -> Result {
+///     let mut options = *b"size=1m,mode=0700\0";
+///     init_syscalls::mount(c_str!("scratch"), c_str!("/mnt"), Some(c_str!("tmpfs")), 0, Some(&mut options))
+/// }
+/// ```
+#[link_section = ".init.text"]
+#[cold]
+pub fn mount(
+    source: &CStr,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: crate::ffi::c_ulong,
+    data: Option<&mut [u8]>,
+) -> Result {
+    let data = match data {
+        Some(data) if data.last() != Some(&0) => return Err(EINVAL),
+        Some(data) => data.as_mut_ptr().cast(),
+        None => ptr::null_mut(),
+    };
+    let fstype = fstype.map_or(ptr::null(), CStr::as_char_ptr);
+    // SAFETY: The strings are NUL-terminated and outlive the call; `data` is
+    // null or a writable NUL-terminated buffer that outlives the call.
+    to_result(unsafe {
+        bindings::init_mount(source.as_char_ptr(), target.as_char_ptr(), fstype, flags, data)
+    })
+}
+
+/// Unmounts the file system mounted at `target`, like `umount2(2)`.
+#[link_section = ".init.text"]
+#[cold]
+pub fn umount(target: &CStr, flags: i32) -> Result {
+    // SAFETY: `target` is NUL-terminated and outlives the call.
+    to_result(unsafe { bindings::init_umount(target.as_char_ptr(), flags) })
+}
+
+/// Changes the working directory, like `chdir(2)`.
+#[link_section = ".init.text"]
+#[cold]
+pub fn chdir(path: &CStr) -> Result {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    to_result(unsafe { bindings::init_chdir(path.as_char_ptr()) })
+}
+
+/// Changes the root directory, like `chroot(2)`.
+#[link_section = ".init.text"]
+#[cold]
+pub fn chroot(path: &CStr) -> Result {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    to_result(unsafe { bindings::init_chroot(path.as_char_ptr()) })
+}
+
+/// Creates a directory, like `mkdir(2)`.
+#[link_section = ".init.text"]
+#[cold]
+pub fn mkdir(path: &CStr, mode: u16) -> Result {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    to_result(unsafe { bindings::init_mkdir(path.as_char_ptr(), mode) })
+}
+
+/// Removes an empty directory, like `rmdir(2)`.
+#[link_section = ".init.text"]
+#[cold]
+pub fn rmdir(path: &CStr) -> Result {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    to_result(unsafe { bindings::init_rmdir(path.as_char_ptr()) })
+}
+
+/// What [`stat`] tells about a file.
+pub struct Stat(bindings::kstat);
+
+impl Stat {
+    /// The device of the file system holding the file.
+    pub fn dev(&self) -> u32 {
+        self.0.dev
+    }
+
+    /// The inode number.
+    pub fn ino(&self) -> u64 {
+        self.0.ino
+    }
+
+    /// The file type and permission bits.
+    pub fn mode(&self) -> u16 {
+        self.0.mode
+    }
+
+    /// The owner's user ID, as seen from the initial user namespace.
+    pub fn uid(&self) -> u32 {
+        self.0.uid.val
+    }
+
+    /// The owner's group ID, as seen from the initial user namespace.
+    pub fn gid(&self) -> u32 {
+        self.0.gid.val
+    }
+}
+
+/// Returns the attributes of a file, like `stat(2)`, or `lstat(2)` when
+/// `nofollow` is set.
+#[link_section = ".init.text"]
+#[cold]
+pub fn stat(path: &CStr, nofollow: bool) -> Result<Stat> {
+    let flags = if nofollow {
+        bindings::AT_SYMLINK_NOFOLLOW as i32
+    } else {
+        0
+    };
+    // SAFETY: `kstat` is plain old data; all-zero bytes are a valid value.
+    let mut st: bindings::kstat = unsafe { core::mem::zeroed() };
+    // SAFETY: `path` is NUL-terminated and outlives the call; `st` is a
+    // valid, writable `kstat`.
+    to_result(unsafe { bindings::init_stat(path.as_char_ptr(), &mut st, flags) })?;
+    Ok(Stat(st))
+}

@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Configure (tinyconfig + fragments) and build the prepared tree out of tree.
+# Usage: build.sh [make targets...]   (default: the boot image)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/arch.sh"
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$BUILD/src
+fragments=("$REPO/tools/configs/common.config" "$REPO/tools/configs/$ARCH.config")
+if [ -n "${VARIANT:-}" ]; then
+	[ -f "$REPO/tools/configs/variant-$VARIANT.config" ] ||
+		die "unknown VARIANT=$VARIANT (no tools/configs/variant-$VARIANT.config)"
+	fragments+=("$REPO/tools/configs/variant-$VARIANT.config")
+fi
+mkdir -p "$OBJ"
+
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
+export KBUILD_BUILD_USER=nonroot KBUILD_BUILD_HOST=initramfs
+kmake=(make -C "$SRC" O="$OBJ" ARCH="$KARCH" LLVM=1
+	CC="ccache clang"
+	RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+	CLIPPY_DRIVER=/usr/bin/clippy-driver
+	BINDGEN="$BUILD/tools/bin/bindgen" -j"$(nproc)")
+
+# Kconfig files change only through patches/, so their hash stands for them.
+stamp=$( { cat "${fragments[@]}" "$0" "$SRC/.git/nonroot-patches"; } | sha256sum | cut -d' ' -f1)
+if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.config-stamp" 2>/dev/null)" != "$stamp" ]; then
+	stage "configuring $ARCH${VARIANT:+ ($VARIANT)}: tinyconfig + ${fragments[*]##*/}"
+	if ! "${kmake[@]}" rustavailable >"$LOGDIR/rustavailable.log" 2>&1; then
+		cat "$LOGDIR/rustavailable.log" >&2
+		die "the Rust toolchain is not usable for this kernel (see above)"
+	fi
+	run_logged config "${kmake[@]}" tinyconfig
+	run_logged merge-config "$SRC/scripts/kconfig/merge_config.sh" -m \
+		-O "$OBJ" "$OBJ/.config" "${fragments[@]}"
+	run_logged olddefconfig "${kmake[@]}" olddefconfig
+	# merge_config only warns; an option that did not stick is fatal here.
+	bad=$(cat "${fragments[@]}" | grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' |
+		while read -r line; do grep -qxF -- "$line" "$OBJ/.config" || echo "$line"; done)
+	[ -z "$bad" ] || die "options not in the final .config (unmet dependencies?): $bad"
+	echo "$stamp" > "$OBJ/.config-stamp"
+fi
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("$KIMAGE_TARGET")
+stage "building ${targets[*]} for $ARCH${VARIANT:+ ($VARIANT)} (log: $LOGDIR/build-$ARCH${VARIANT:+-$VARIANT}.log)"
+log=$LOGDIR/build-$ARCH${VARIANT:+-$VARIANT}.log
+"${kmake[@]}" "${targets[@]}" >"$log" 2>&1 &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+	for _ in $(seq 60); do sleep 1; kill -0 "$pid" 2>/dev/null || break; done
+	kill -0 "$pid" 2>/dev/null &&
+		stage "  ... still building: $(grep -cE '^  (CC|RUSTC|AS|LD|AR|BINDGEN)' "$log") steps, last: $(grep -E '^  [A-Z]' "$log" | tail -n 1 | sed 's/^ *//')"
+done
+if ! wait "$pid"; then
+	grep -E 'error|Error' "$log" | head -n 30 >&2 || true
+	tail -n 20 "$log" >&2
+	die "kernel build failed; full log: $log"
+fi
+if grep -E '^(WARNING|warning):|: warning:' "$log" >/dev/null; then
+	echo "build warnings (see $log):" >&2
+	grep -E '^(WARNING|warning):|: warning:' "$log" | head -n 20 >&2
+fi
+stage "built $OBJ/$KIMAGE"

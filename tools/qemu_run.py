@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot a kernel and an initramfs in QEMU (TCG) and save the serial log.
+
+The guest ends the run by rebooting (QEMU runs with -no-reboot, and the
+kernel with panic=-1, so a panic ends it too); a hard timeout ends a hung
+guest. Nothing here decides pass or fail: callers read the log.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+ARCHES = {
+    "x86_64": {
+        "image": "arch/x86/boot/bzImage",
+        "qemu": ["qemu-system-x86_64", "-M", "pc", "-cpu", "qemu64",
+                 "-bios", "/usr/share/qemu/qboot.rom"],
+        "console": "ttyS0",
+    },
+    "arm64": {
+        "image": "arch/arm64/boot/Image",
+        "qemu": ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"],
+        "console": "ttyAMA0",
+    },
+}
+
+
+class Boot:
+    """The outcome of one boot: the serial log and how QEMU ended."""
+
+    def __init__(self, log, timed_out, seconds):
+        self.log = log
+        self.timed_out = timed_out
+        self.seconds = seconds
+
+
+def kernel_image(build, arch, variant=""):
+    obj = os.path.join(build, f"obj-{arch}" + (f"-{variant}" if variant else ""))
+    return os.path.join(obj, ARCHES[arch]["image"])
+
+
+def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
+         timeout=120, extra=()):
+    """Boots once; returns a Boot. `append` is added to the console setup."""
+    a = ARCHES[arch]
+    cmdline = f"console={a['console']} panic=-1 {append}".strip()
+    cmd = [*a["qemu"], "-nodefaults", "-display", "none", "-no-reboot",
+           "-smp", "1", "-m", mem, "-kernel", kernel,
+           "-chardev", f"file,id=con,path={log_path}", "-serial", "chardev:con",
+           "-append", cmdline, *extra]
+    if initrd:
+        cmd += ["-initrd", initrd]
+    start = time.monotonic()
+    timed_out = False
+    with open(log_path + ".qemu", "w") as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            proc.kill()
+            proc.wait()
+    with open(log_path, "rb") as f:
+        log = f.read().decode("utf-8", "replace")
+    return Boot(log, timed_out, time.monotonic() - start)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--arch", default=os.environ.get("ARCH", "x86_64"), choices=ARCHES)
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--initrd")
+    p.add_argument("--append", default="")
+    p.add_argument("--mem", default="256M")
+    p.add_argument("--timeout", type=int, default=120)
+    p.add_argument("--log", required=True)
+    args = p.parse_args()
+    b = boot(args.kernel, args.initrd, args.append, args.log, args.arch,
+             args.mem, args.timeout)
+    sys.stdout.write(b.log)
+    if b.timed_out:
+        sys.exit(f"qemu_run: no reboot after {args.timeout} s; killed (log: {args.log})")
+
+
+if __name__ == "__main__":
+    main()
