@@ -26,7 +26,7 @@ use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use kernel::{
     boot_param, c_str,
     ffi::c_char,
-    init_syscalls::{self, flags, umount_flags},
+    init_syscalls::{self, flags, umount_flags, MountOptions},
     prelude::*,
 };
 
@@ -43,7 +43,7 @@ static ENABLED: AtomicBool = AtomicBool::new(cfg!(CONFIG_NONROOT_INITRAMFS_DEFAU
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 enum Step {
-    /// Copy `initramfs_options=` into a buffer the file system may parse in place.
+    /// Copy `initramfs_options=` into a page of its own, as `mount` wants.
     Options = 1,
     /// Mount the leaf on `/`.
     Mount,
@@ -137,16 +137,10 @@ fn inject(step: Step, fail_at: Option<Step>) -> Result<(), (Step, Error)> {
     }
 }
 
-/// Copies the mount options, which the file system may modify while parsing.
+/// Copies the mount options into the page `mount` wants.
 #[link_section = ".init.text"]
-fn copy_options(options: Option<&CStr>) -> Result<Option<KVec<u8>>> {
-    let Some(options) = options else {
-        return Ok(None);
-    };
-    let bytes = options.as_bytes_with_nul();
-    let mut copy = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
-    copy.extend_from_slice(bytes, GFP_KERNEL)?;
-    Ok(Some(copy))
+fn copy_options(options: Option<&CStr>) -> Result<Option<MountOptions>> {
+    options.map(MountOptions::new).transpose()
 }
 
 /// Undoes [`enter_leaf`]: leaves the leaf if `entered`, then unmounts it.
@@ -175,7 +169,7 @@ fn enter_leaf(
     let mut data = copy_options(options).map_err(|err| (Step::Options, err))?;
 
     inject(Step::Mount, fail_at)?;
-    init_syscalls::mount(c_str!("initramfs"), c_str!("/"), Some(fstype), 0, data.as_deref_mut())
+    init_syscalls::mount(c_str!("initramfs"), c_str!("/"), Some(fstype), 0, data.as_mut())
         .map_err(|err| (Step::Mount, err))?;
 
     if let Err(err) = inject(Step::Chdir, fail_at) {
@@ -202,8 +196,8 @@ fn enter_leaf(
 /// Gives rootfs the options the leaf could not take, as far as a remount can.
 #[link_section = ".init.text"]
 fn remount_rootfs(options: &CStr) -> Result {
-    let mut data = copy_options(Some(options))?;
-    init_syscalls::mount(c_str!("rootfs"), c_str!("/"), None, flags::REMOUNT, data.as_deref_mut())
+    let mut data = MountOptions::new(options)?;
+    init_syscalls::mount(c_str!("rootfs"), c_str!("/"), None, flags::REMOUNT, Some(&mut data))
 }
 
 /// Whether `mnt_init()` must keep `initramfs_options=` for the leaf.

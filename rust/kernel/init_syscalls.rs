@@ -15,8 +15,11 @@
 //! C header: [`include/linux/init_syscalls.h`](srctree/include/linux/init_syscalls.h)
 
 use crate::{
+    alloc::{flags::GFP_KERNEL, KVec},
     bindings,
-    error::{code::EINVAL, to_result, Result},
+    error::{code::E2BIG, to_result, Result},
+    ffi,
+    page::PAGE_SIZE,
     str::CStr,
 };
 use core::ptr;
@@ -37,20 +40,57 @@ pub mod umount_flags {
     pub const DETACH: i32 = bindings::MNT_DETACH as i32;
 }
 
-/// Mounts a file system, like `mount(2)`.
+/// File system options for [`mount`], in a buffer of its own.
 ///
-/// `data` holds the file system's options, NUL-terminated. It is mutable
-/// because file systems may parse it in place.
+/// `mount(2)` copies its options into a page, and `path_mount()` relies on
+/// that: it clears the last byte of the page, and file systems may parse
+/// the options in place. This holds the options in such a page.
+///
+/// # Invariants
+///
+/// `page` holds `PAGE_SIZE` bytes, NUL-terminated options at the start.
+pub struct MountOptions {
+    page: KVec<u8>,
+}
+
+impl MountOptions {
+    /// Copies `options` into a page of its own.
+    ///
+    /// Fails with [`E2BIG`] if they do not fit, [`ENOMEM`] if no page is free.
+    pub fn new(options: &CStr) -> Result<Self> {
+        let options = options.as_bytes_with_nul();
+        if options.len() > PAGE_SIZE {
+            return Err(E2BIG);
+        }
+        let mut page = KVec::with_capacity(PAGE_SIZE, GFP_KERNEL)?;
+        page.extend_from_slice(options, GFP_KERNEL)?;
+        page.extend_with(PAGE_SIZE - options.len(), 0, GFP_KERNEL)?;
+        // INVARIANT: `PAGE_SIZE` bytes in all, the options first.
+        Ok(Self { page })
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut ffi::c_void {
+        self.page.as_mut_ptr().cast()
+    }
+}
+
+/// Mounts a file system, like `mount(2)`.
 ///
 /// # Examples
 ///
 /// ```
-/// use kernel::{c_str, init_syscalls, prelude::*};
+/// use kernel::{c_str, init_syscalls::{self, MountOptions}, prelude::*};
 ///
 /// #[link_section = ".init.text"]
 /// fn mount_scratch() -> Result {
-///     let mut options = *b"size=1m,mode=0700\0";
-///     init_syscalls::mount(c_str!("scratch"), c_str!("/mnt"), Some(c_str!("tmpfs")), 0, Some(&mut options))
+///     let mut options = MountOptions::new(c_str!("size=1m,mode=0700"))?;
+///     init_syscalls::mount(
+///         c_str!("scratch"),
+///         c_str!("/mnt"),
+///         Some(c_str!("tmpfs")),
+///         0,
+///         Some(&mut options),
+///     )
 /// }
 /// ```
 #[link_section = ".init.text"]
@@ -59,17 +99,14 @@ pub fn mount(
     source: &CStr,
     target: &CStr,
     fstype: Option<&CStr>,
-    flags: crate::ffi::c_ulong,
-    data: Option<&mut [u8]>,
+    flags: ffi::c_ulong,
+    options: Option<&mut MountOptions>,
 ) -> Result {
-    let data = match data {
-        Some(data) if data.last() != Some(&0) => return Err(EINVAL),
-        Some(data) => data.as_mut_ptr().cast(),
-        None => ptr::null_mut(),
-    };
     let fstype = fstype.map_or(ptr::null(), CStr::as_char_ptr);
+    let data = options.map_or(ptr::null_mut(), MountOptions::as_mut_ptr);
     // SAFETY: The strings are NUL-terminated and outlive the call; `data` is
-    // null or a writable NUL-terminated buffer that outlives the call.
+    // null or a writable page (the invariant of `MountOptions`) that
+    // outlives the call.
     to_result(unsafe {
         bindings::init_mount(source.as_char_ptr(), target.as_char_ptr(), fstype, flags, data)
     })

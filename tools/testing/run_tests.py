@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Run every test on the built kernel and print one KTAP report.
+
+1. KUnit: boot with kunit.enable=1; the kernel's Rust doctests and our
+   suites run before /init. The log goes through kunit.py parse.
+2. Boot tests: boot the same kernel with kunit.enable=0 and the test
+   initramfs, whose /init runs the checks the command line names and prints
+   KTAP (tools/testing/guest/init).
+
+Each boot is a subtest. A boot that panics, hangs or prints no result
+fails. The last line is "N passed, N failed", counting test cases.
+"""
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import qemu_run  # noqa: E402
+
+BUILD = os.environ.get("BUILD", os.path.join(REPO, "build"))
+ARCH = os.environ.get("ARCH", "x86_64")
+IMAGES = os.path.join(BUILD, "images", ARCH)
+LOGS = os.path.join(BUILD, "logs", "tests", ARCH)
+
+# name, kernel command line, expectations for the guest. "nrexpect" says
+# where the initramfs must be; "nrwarn" is a word the one warning must hold.
+BOOT_CASES = [
+    ("feature_on", "nonroot_initramfs", "nrexpect=leaf"),
+    ("feature_on_bool", "nonroot_initramfs=on", "nrexpect=leaf"),
+    ("feature_off", "", "nrexpect=rootfs"),
+    ("feature_off_bool", "nonroot_initramfs=0", "nrexpect=rootfs"),
+    ("feature_on_sync_unpack", "nonroot_initramfs initramfs_async=0", "nrexpect=leaf"),
+    ("bad_value", "nonroot_initramfs=maybe", "nrexpect=rootfs nrwarn=invalid"),
+    ("fault_mount", "nonroot_initramfs nonroot_initramfs_fail=mount",
+     "nrexpect=rootfs nrwarn=mount"),
+    ("fault_chroot", "nonroot_initramfs nonroot_initramfs_fail=chroot",
+     "nrexpect=rootfs nrwarn=chroot"),
+    ("bad_initramfs_options", "nonroot_initramfs initramfs_options=huge=bogus",
+     "nrexpect=rootfs nrwarn=mount"),
+]
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def build_test_initramfs():
+    """The test image: busybox, nrcheck, /init and a manifest of them."""
+    os.makedirs(IMAGES, exist_ok=True)
+    guest = os.path.join(HERE, "guest")
+    nrcheck = os.path.join(IMAGES, "nrcheck")
+    src = os.path.join(guest, "nrcheck.c")
+    if not os.path.exists(nrcheck) or os.path.getmtime(nrcheck) < os.path.getmtime(src):
+        sh(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o", nrcheck, src])
+    files = {"/bin/busybox": "/usr/bin/busybox", "/bin/nrcheck": nrcheck,
+             "/init": os.path.join(guest, "init")}
+    manifest = os.path.join(IMAGES, "manifest.sha256")
+    with open(manifest, "w") as f:
+        for guest_path, host_path in files.items():
+            with open(host_path, "rb") as data:
+                f.write(f"{hashlib.sha256(data.read()).hexdigest()}  {guest_path}\n")
+    image = os.path.join(IMAGES, "test.cpio.gz")
+    env = dict(os.environ, NRCHECK=nrcheck, MANIFEST=manifest)
+    sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"), "-z",
+        "-o", image, os.path.join(guest, "initramfs.spec")], env=env)
+    return image
+
+
+class Result:
+    def __init__(self, name, ktap, passed, failed, note=""):
+        self.name, self.ktap = name, ktap
+        self.passed, self.failed, self.note = passed, failed, note
+
+
+def ktap_block(log, start):
+    """The lines of the first KTAP document in `log` from marker `start`."""
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if start in line:
+            out = []
+            for line in lines[i:]:
+                line = re.sub(r"^\[\s*\d+\.\d+\] ", "", line)
+                if line.startswith("nrtest: done") or "reboot:" in line:
+                    break
+                out.append(line)
+            return out
+    return None
+
+
+def run_kunit(kernel, image):
+    log = os.path.join(LOGS, "kunit.log")
+    boot = qemu_run.boot(kernel, image, "kunit.enable=1 nrtest=none", log,
+                         arch=ARCH, timeout=600)
+    kunit_py = os.path.join(BUILD, "src", "tools", "testing", "kunit", "kunit.py")
+    js = os.path.join(LOGS, "kunit.json")
+    parse = subprocess.run([sys.executable, kunit_py, "parse", f"--json={js}", log],
+                           capture_output=True, text=True)
+    passed = failed = 0
+    if os.path.exists(js):
+        with open(js) as f:
+            data = json.load(f)
+        for case in walk_cases(data.get("sub_groups", [])):
+            if case["status"] == "PASS":
+                passed += 1
+            elif case["status"] != "SKIP":
+                failed += 1
+    raw = subprocess.run([sys.executable, kunit_py, "parse", "--raw_output=kunit", log],
+                         capture_output=True, text=True).stdout.splitlines()
+    note = ""
+    if boot.timed_out:
+        note, failed = "timed out", failed + 1
+    elif parse.returncode != 0 or passed == 0:
+        note, failed = "kunit.py parse failed: see " + log, failed + 1
+    return Result("kunit", raw, passed, failed, note)
+
+
+def walk_cases(groups):
+    for g in groups:
+        yield from g.get("test_cases", [])
+        yield from walk_cases(g.get("sub_groups", []))
+
+
+def run_boot(kernel, image, name, cmdline, expect):
+    log = os.path.join(LOGS, f"{name}.log")
+    append = f"kunit.enable=0 loglevel=4 {cmdline} nrtest=basic {expect}"
+    boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, timeout=180)
+    lines = ktap_block(boot.log, "KTAP version 1")
+    if lines is None:
+        why = "timed out" if boot.timed_out else "no results (panic?)"
+        tail = [f"# {line}" for line in boot.log.splitlines()[-15:]]
+        return Result(name, tail, 0, 1, f"{why}; log: {log}")
+    passed = sum(1 for line in lines if line.startswith("ok "))
+    failed = sum(1 for line in lines if line.startswith("not ok "))
+    if "nrtest: done" not in boot.log:
+        failed += 1
+    return Result(name, lines, passed, failed)
+
+
+def main():
+    os.makedirs(LOGS, exist_ok=True)
+    kernel = qemu_run.kernel_image(BUILD, ARCH, os.environ.get("VARIANT", ""))
+    if not os.path.exists(kernel):
+        sys.exit(f"run_tests: {kernel} missing; run 'make build' first")
+    image = build_test_initramfs()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        jobs = [pool.submit(run_kunit, kernel, image)]
+        jobs += [pool.submit(run_boot, kernel, image, *case) for case in BOOT_CASES]
+        results = [job.result() for job in jobs]
+
+    print("KTAP version 1")
+    print(f"1..{len(results)}")
+    for i, r in enumerate(results, 1):
+        for line in r.ktap:
+            print("    " + line)
+        if r.note:
+            print(f"# {r.name}: {r.note}")
+        status = "ok" if r.failed == 0 else "not ok"
+        print(f"{status} {i} {r.name}")
+    passed = sum(r.passed for r in results)
+    failed = sum(r.failed for r in results)
+    print(f"# logs: {LOGS}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
