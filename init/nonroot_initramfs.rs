@@ -217,6 +217,9 @@ pub extern "C" fn nonroot_initramfs_enabled() -> bool {
 #[no_mangle]
 #[link_section = ".init.text"]
 pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_char) {
+    #[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
+    test::record_rootfs();
+
     if !nonroot_initramfs_enabled() {
         return;
     }

@@ -8,6 +8,7 @@ packages=(
 	make git bc flex bison cpio xz-utils python3 ccache
 	clang lld llvm libclang-dev libelf-dev libssl-dev
 	rustc-web rust-web-src cargo-web rust-web-clippy
+	rustfmt-web
 	qemu-system-x86 busybox-static
 )
 [ "${ARCH:-x86_64}" = arm64 ] && packages+=(qemu-system-arm)

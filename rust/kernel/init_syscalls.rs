@@ -34,6 +34,16 @@ pub mod flags {
     pub const REMOUNT: c_ulong = uapi::MS_REMOUNT as c_ulong;
 }
 
+/// Flags for [`unshare`], the `CLONE_*` values of `unshare(2)`.
+pub mod clone_flags {
+    use crate::ffi::c_ulong;
+
+    /// Stop sharing root, working directory and umask.
+    pub const FS: c_ulong = crate::bindings::CLONE_FS as c_ulong;
+    /// Move to a copy of the mount namespace.
+    pub const NEWNS: c_ulong = crate::bindings::CLONE_NEWNS as c_ulong;
+}
+
 /// Unmount flags, the `MNT_*` values of `umount2(2)`.
 pub mod umount_flags {
     /// Detach the mount now and release it when it is no longer busy.
@@ -198,4 +208,25 @@ pub fn stat(path: &CStr, nofollow: bool) -> Result<Stat> {
     // valid, writable `kstat`.
     to_result(unsafe { bindings::init_stat(path.as_char_ptr(), &mut st, flags) })?;
     Ok(Stat(st))
+}
+
+/// Stops sharing what `flags` name with other tasks, like `unshare(2)`.
+///
+/// Early boot code shares its root and working directory, and the initial
+/// mount namespace, with PID 1 and every kernel thread; with
+/// [`clone_flags::FS`] and [`clone_flags::NEWNS`], a kernel thread gets
+/// copies of its own that it may change freely.
+#[link_section = ".init.text"]
+#[cold]
+pub fn unshare(flags: ffi::c_ulong) -> Result {
+    // SAFETY: FFI call without safety requirements.
+    to_result(unsafe { bindings::ksys_unshare(flags) })
+}
+
+/// Waits until the initramfs is unpacked, which may happen asynchronously.
+#[link_section = ".init.text"]
+#[cold]
+pub fn wait_for_initramfs() {
+    // SAFETY: FFI call without safety requirements.
+    unsafe { bindings::wait_for_initramfs() }
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run every test on the built kernel and print one KTAP report.
 
-1. KUnit: boot with kunit.enable=1; the kernel's Rust doctests and our
-   suites run before /init. The log goes through kunit.py parse.
+1. KUnit: boot with kunit.enable=1, with and without nonroot_initramfs;
+   the kernel's Rust doctests and our suites run before /init. The log
+   goes through kunit.py parse.
 2. Boot tests: boot the same kernel with kunit.enable=0 and the test
    initramfs, whose /init runs the checks the command line names and prints
    KTAP (tools/testing/guest/init).
@@ -29,6 +30,13 @@ BUILD = os.environ.get("BUILD", os.path.join(REPO, "build"))
 ARCH = os.environ.get("ARCH", "x86_64")
 IMAGES = os.path.join(BUILD, "images", ARCH)
 LOGS = os.path.join(BUILD, "logs", "tests", ARCH)
+
+# KUnit boots: name, kernel command line. The suites that check the state
+# boot left run once with the feature and once without.
+KUNIT_BOOTS = [
+    ("kunit_feature_on", "nonroot_initramfs"),
+    ("kunit_feature_off", ""),
+]
 
 # name, kernel command line, expectations for the guest. "nrexpect" says
 # where the initramfs must be; "nrwarn" is a word the one warning must hold.
@@ -95,12 +103,12 @@ def ktap_block(log, start):
     return None
 
 
-def run_kunit(kernel, image):
-    log = os.path.join(LOGS, "kunit.log")
-    boot = qemu_run.boot(kernel, image, "kunit.enable=1 nrtest=none", log,
+def run_kunit(kernel, image, name, cmdline):
+    log = os.path.join(LOGS, f"{name}.log")
+    boot = qemu_run.boot(kernel, image, f"kunit.enable=1 nrtest=none {cmdline}", log,
                          arch=ARCH, timeout=600)
     kunit_py = os.path.join(BUILD, "src", "tools", "testing", "kunit", "kunit.py")
-    js = os.path.join(LOGS, "kunit.json")
+    js = os.path.join(LOGS, f"{name}.json")
     parse = subprocess.run([sys.executable, kunit_py, "parse", f"--json={js}", log],
                            capture_output=True, text=True)
     passed = failed = 0
@@ -119,7 +127,7 @@ def run_kunit(kernel, image):
         note, failed = "timed out", failed + 1
     elif parse.returncode != 0 or passed == 0:
         note, failed = "kunit.py parse failed: see " + log, failed + 1
-    return Result("kunit", raw, passed, failed, note)
+    return Result(name, raw, passed, failed, note)
 
 
 def walk_cases(groups):
@@ -152,7 +160,7 @@ def main():
     image = build_test_initramfs()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        jobs = [pool.submit(run_kunit, kernel, image)]
+        jobs = [pool.submit(run_kunit, kernel, image, *case) for case in KUNIT_BOOTS]
         jobs += [pool.submit(run_boot, kernel, image, *case) for case in BOOT_CASES]
         results = [job.result() for job in jobs]
 

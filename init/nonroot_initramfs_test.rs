@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests for nonroot_initramfs.
+//!
+//! They run at boot, before init memory is freed: the code under test is
+//! `__init`. Cases that stack a leaf do so in a private mount namespace and
+//! `fs_struct` of the test's own kernel thread, so the running system's root
+//! is never touched.
+
+use super::{enter_leaf, nonroot_initramfs_param, parse_param, Param, Step, ENABLED, FAIL_AT};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use kernel::{
+    c_str,
+    init_syscalls::{self, clone_flags, Stat},
+    kunit_expect, kunit_expect_eq, kunit_suite,
+    prelude::*,
+    str::CString,
+};
+
+/// The device and inode of rootfs's root, recorded before the leaf is stacked.
+#[link_section = ".init.data"]
+static ROOTFS_DEV: AtomicU32 = AtomicU32::new(0);
+#[link_section = ".init.data"]
+static ROOTFS_INO: AtomicU64 = AtomicU64::new(0);
+#[link_section = ".init.data"]
+static RECORDED: AtomicBool = AtomicBool::new(false);
+
+/// Remembers which directory rootfs is, for the end-state checks.
+#[link_section = ".init.text"]
+pub(super) fn record_rootfs() {
+    if let Ok(st) = init_syscalls::stat(c_str!("/"), true) {
+        ROOTFS_DEV.store(st.dev(), Ordering::Relaxed);
+        ROOTFS_INO.store(st.ino(), Ordering::Relaxed);
+        RECORDED.store(true, Ordering::Relaxed);
+    }
+}
+
+// ---- Command line ----------------------------------------------------------
+
+#[link_section = ".init.text"]
+fn parse(arg: &str) -> Result<Param> {
+    let arg = CString::try_from_fmt(format_args!("{}", arg))?;
+    Ok(parse_param(&arg))
+}
+
+/// What follows `nonroot_initramfs` in a command-line word, and its meaning.
+#[link_section = ".init.rodata"]
+static PARAM_TABLE: [(&str, Param); 28] = [
+    ("", Param::Set(true)),
+    ("=1", Param::Set(true)),
+    ("=0", Param::Set(false)),
+    ("=y", Param::Set(true)),
+    ("=Y", Param::Set(true)),
+    ("=yes", Param::Set(true)),
+    ("=n", Param::Set(false)),
+    ("=N", Param::Set(false)),
+    ("=no", Param::Set(false)),
+    ("=t", Param::Set(true)),
+    ("=true", Param::Set(true)),
+    ("=F", Param::Set(false)),
+    ("=false", Param::Set(false)),
+    ("=on", Param::Set(true)),
+    ("=ON", Param::Set(true)),
+    ("=off", Param::Set(false)),
+    ("=Off", Param::Set(false)),
+    ("=1trailing", Param::Set(true)),
+    ("=", Param::Invalid),
+    ("=2", Param::Invalid),
+    ("=maybe", Param::Invalid),
+    ("=o", Param::Invalid),
+    ("=oops", Param::Invalid),
+    ("= 1", Param::Invalid),
+    ("==1", Param::Invalid),
+    ("X", Param::Other),
+    ("_fail=mount", Param::Other),
+    (" =1", Param::Other),
+];
+
+#[link_section = ".init.text"]
+fn param_table() -> Result {
+    for (arg, expected) in PARAM_TABLE.iter() {
+        kunit_expect!(parse(arg)? == *expected, "'nonroot_initramfs{}'", arg);
+    }
+    Ok(())
+}
+
+#[link_section = ".init.text"]
+fn param_overlong() -> Result {
+    let mut word = KVec::new();
+    word.extend_from_slice(b"=", GFP_KERNEL)?;
+    word.extend_with(4000, b'x', GFP_KERNEL)?;
+    word.push(0, GFP_KERNEL)?;
+    kunit_expect_eq!(parse_param(CStr::from_bytes_with_nul(&word)?), Param::Invalid);
+    word[1] = b'y';
+    kunit_expect_eq!(parse_param(CStr::from_bytes_with_nul(&word)?), Param::Set(true));
+    Ok(())
+}
+
+/// Feeds `words` to the handler in order, as repeated parameters would be.
+#[link_section = ".init.text"]
+fn handle_all(start: bool, words: &[&str]) -> Result<bool> {
+    ENABLED.store(start, Ordering::Relaxed);
+    for word in words {
+        let arg = CString::try_from_fmt(format_args!("{}", word))?;
+        kunit_expect!(nonroot_initramfs_param(&arg), "'{}' not consumed", word);
+    }
+    Ok(ENABLED.load(Ordering::Relaxed))
+}
+
+#[link_section = ".init.text"]
+fn param_repeated() -> Result {
+    let boot = ENABLED.load(Ordering::Relaxed);
+    // The last valid occurrence wins; invalid ones keep what was there.
+    kunit_expect!(!handle_all(false, &["", "=0"])?);
+    kunit_expect!(handle_all(false, &["=0", ""])?);
+    kunit_expect!(handle_all(false, &["=1", "=bogus"])?);
+    kunit_expect!(!handle_all(false, &["=bogus"])?);
+    // With CONFIG_NONROOT_INITRAMFS_DEFAULT_ON the flag starts out true.
+    kunit_expect!(handle_all(true, &["=bogus"])?);
+    kunit_expect!(!handle_all(true, &["=off"])?);
+    ENABLED.store(boot, Ordering::Relaxed);
+    // Longer words are left for other parameters, such as _fail=.
+    let other = CString::try_from_fmt(format_args!("_fail=mount"))?;
+    kunit_expect!(!nonroot_initramfs_param(&other));
+    Ok(())
+}
+
+kunit_suite!(init nonroot_initramfs_param, [param_table, param_overlong, param_repeated]);
+
+// ---- Stacking the leaf and rolling back -----------------------------------
+
+/// Moves the test's thread to its own copies of the mount tree and root.
+#[link_section = ".init.text"]
+fn private_root() -> Result<Stat> {
+    init_syscalls::unshare(clone_flags::NEWNS | clone_flags::FS)?;
+    init_syscalls::stat(c_str!("/"), true)
+}
+
+#[link_section = ".init.text"]
+fn same(a: &Stat, b: &Stat) -> bool {
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Checks that root, working directory and mounts are as in `before`.
+#[link_section = ".init.text"]
+fn expect_untouched(before: &Stat) -> Result {
+    kunit_expect!(same(&init_syscalls::stat(c_str!("/"), true)?, before), "root changed");
+    kunit_expect!(same(&init_syscalls::stat(c_str!("."), true)?, before), "cwd changed");
+    // Anything left mounted on the root would be reached by "/..".
+    kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, before), "mount left");
+    Ok(())
+}
+
+#[link_section = ".init.text"]
+fn leaf_stacked_and_entered() -> Result {
+    let before = private_root()?;
+    kunit_expect!(enter_leaf(c_str!("tmpfs"), None, None).is_ok());
+    let root = init_syscalls::stat(c_str!("/"), true)?;
+    kunit_expect!(root.dev() != before.dev(), "root is still the old file system");
+    kunit_expect_eq!(root.mode() & 0o7777, 0o1777);
+    kunit_expect!(same(&init_syscalls::stat(c_str!("."), true)?, &root), "cwd not in the leaf");
+    kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, &root), "leaf has a mount on it");
+    // The leaf is writable and empty: a directory can be made and removed.
+    kunit_expect!(init_syscalls::mkdir(c_str!("/probe"), 0o755).is_ok());
+    kunit_expect!(init_syscalls::rmdir(c_str!("/probe")).is_ok());
+    Ok(())
+}
+
+#[link_section = ".init.text"]
+fn leaf_takes_options() -> Result {
+    private_root()?;
+    kunit_expect!(enter_leaf(c_str!("tmpfs"), Some(c_str!("mode=0700,size=1m")), None).is_ok());
+    kunit_expect_eq!(init_syscalls::stat(c_str!("/"), true)?.mode() & 0o7777, 0o700);
+    Ok(())
+}
+
+#[link_section = ".init.text"]
+fn leaf_of_ramfs() -> Result {
+    let before = private_root()?;
+    kunit_expect!(enter_leaf(c_str!("ramfs"), None, None).is_ok());
+    let root = init_syscalls::stat(c_str!("/"), true)?;
+    kunit_expect!(root.dev() != before.dev());
+    kunit_expect_eq!(root.mode() & 0o7777, 0o755);
+    Ok(())
+}
+
+#[link_section = ".init.text"]
+fn bad_options_leave_nothing() -> Result {
+    let before = private_root()?;
+    let result = enter_leaf(c_str!("tmpfs"), Some(c_str!("huge=bogus")), None);
+    kunit_expect_eq!(result, Err((Step::Mount, EINVAL)));
+    expect_untouched(&before)
+}
+
+#[link_section = ".init.text"]
+fn unknown_fs_leaves_nothing() -> Result {
+    let before = private_root()?;
+    let result = enter_leaf(c_str!("no_such_fs"), None, None);
+    kunit_expect_eq!(result, Err((Step::Mount, ENODEV)));
+    expect_untouched(&before)
+}
+
+#[link_section = ".init.text"]
+fn every_fault_rolls_back() -> Result {
+    let before = private_root()?;
+    for step in Step::ALL {
+        let result = enter_leaf(c_str!("tmpfs"), Some(c_str!("size=1m")), Some(step));
+        kunit_expect!(result == Err((step, ENOMEM)), "fault at {:?}: {:?}", step, result);
+        expect_untouched(&before)?;
+    }
+    Ok(())
+}
+
+kunit_suite!(init nonroot_initramfs_setup, [
+    leaf_stacked_and_entered,
+    leaf_takes_options,
+    leaf_of_ramfs,
+    bad_options_leave_nothing,
+    unknown_fs_leaves_nothing,
+    every_fault_rolls_back,
+]);
+
+// ---- The state boot left ---------------------------------------------------
+
+#[link_section = ".init.text"]
+fn unpacked() -> Result {
+    init_syscalls::wait_for_initramfs();
+    Ok(())
+}
+
+/// `/` is the leaf if the boot asked for it and no fault was injected, and
+/// rootfs otherwise; either way the initramfs is there.
+#[link_section = ".init.text"]
+fn root_after_boot() -> Result {
+    kunit_expect!(RECORDED.load(Ordering::Relaxed), "rootfs was not recorded");
+    let root = init_syscalls::stat(c_str!("/"), true)?;
+    let on_rootfs = root.dev() == ROOTFS_DEV.load(Ordering::Relaxed)
+        && root.ino() == ROOTFS_INO.load(Ordering::Relaxed);
+    let want_leaf = ENABLED.load(Ordering::Relaxed) && FAIL_AT.load(Ordering::Relaxed) == 0;
+    kunit_expect_eq!(on_rootfs, !want_leaf);
+    // Nothing is stacked on the root, whichever it is.
+    kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, &root));
+    kunit_expect!(init_syscalls::stat(c_str!("/init"), true).is_ok(), "no /init");
+    kunit_expect!(init_syscalls::stat(c_str!("/dev/console"), true).is_ok());
+    Ok(())
+}
+
+kunit_suite!(init nonroot_initramfs_boot, suite_init = unpacked, [root_after_boot]);
