@@ -104,7 +104,11 @@ fn nonroot_initramfs_param(arg: &CStr) -> bool {
         Param::Invalid => pr_warn!(
             "ignoring invalid value 'nonroot_initramfs{}', keeping it {}\n",
             arg,
-            if ENABLED.load(Ordering::Relaxed) { "on" } else { "off" }
+            if ENABLED.load(Ordering::Relaxed) {
+                "on"
+            } else {
+                "off"
+            }
         ),
         Param::Other => return false,
     }
@@ -169,8 +173,14 @@ fn enter_leaf(
     let mut data = copy_options(options).map_err(|err| (Step::Options, err))?;
 
     inject(Step::Mount, fail_at)?;
-    init_syscalls::mount(c_str!("initramfs"), c_str!("/"), Some(fstype), 0, data.as_mut())
-        .map_err(|err| (Step::Mount, err))?;
+    init_syscalls::mount(
+        c_str!("initramfs"),
+        c_str!("/"),
+        Some(fstype),
+        0,
+        data.as_mut(),
+    )
+    .map_err(|err| (Step::Mount, err))?;
 
     if let Err(err) = inject(Step::Chdir, fail_at) {
         leave_leaf(false);
@@ -197,7 +207,13 @@ fn enter_leaf(
 #[link_section = ".init.text"]
 fn remount_rootfs(options: &CStr) -> Result {
     let mut data = MountOptions::new(options)?;
-    init_syscalls::mount(c_str!("rootfs"), c_str!("/"), None, flags::REMOUNT, Some(&mut data))
+    init_syscalls::mount(
+        c_str!("rootfs"),
+        c_str!("/"),
+        None,
+        flags::REMOUNT,
+        Some(&mut data),
+    )
 }
 
 /// Whether `mnt_init()` must keep `initramfs_options=` for the leaf.
@@ -228,7 +244,11 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_
         // caller guarantees.
         unsafe { CStr::from_char_ptr(options) }
     });
-    let fstype = if tmpfs { c_str!("tmpfs") } else { c_str!("ramfs") };
+    let fstype = if tmpfs {
+        c_str!("tmpfs")
+    } else {
+        c_str!("ramfs")
+    };
     let fail_at = Step::ALL
         .into_iter()
         .find(|step| *step as u8 == FAIL_AT.load(Ordering::Relaxed));

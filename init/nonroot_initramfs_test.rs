@@ -90,9 +90,15 @@ fn param_overlong() -> Result {
     word.extend_from_slice(b"=", GFP_KERNEL)?;
     word.extend_with(4000, b'x', GFP_KERNEL)?;
     word.push(0, GFP_KERNEL)?;
-    kunit_expect_eq!(parse_param(CStr::from_bytes_with_nul(&word)?), Param::Invalid);
+    kunit_expect_eq!(
+        parse_param(CStr::from_bytes_with_nul(&word)?),
+        Param::Invalid
+    );
     word[1] = b'y';
-    kunit_expect_eq!(parse_param(CStr::from_bytes_with_nul(&word)?), Param::Set(true));
+    kunit_expect_eq!(
+        parse_param(CStr::from_bytes_with_nul(&word)?),
+        Param::Set(true)
+    );
     Ok(())
 }
 
@@ -144,10 +150,19 @@ fn same(a: &Stat, b: &Stat) -> bool {
 /// Checks that root, working directory and mounts are as in `before`.
 #[link_section = ".init.text"]
 fn expect_untouched(before: &Stat) -> Result {
-    kunit_expect!(same(&init_syscalls::stat(c_str!("/"), true)?, before), "root changed");
-    kunit_expect!(same(&init_syscalls::stat(c_str!("."), true)?, before), "cwd changed");
+    kunit_expect!(
+        same(&init_syscalls::stat(c_str!("/"), true)?, before),
+        "root changed"
+    );
+    kunit_expect!(
+        same(&init_syscalls::stat(c_str!("."), true)?, before),
+        "cwd changed"
+    );
     // Anything left mounted on the root would be reached by "/..".
-    kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, before), "mount left");
+    kunit_expect!(
+        same(&init_syscalls::stat(c_str!("/.."), true)?, before),
+        "mount left"
+    );
     Ok(())
 }
 
@@ -156,10 +171,19 @@ fn leaf_stacked_and_entered() -> Result {
     let before = private_root()?;
     kunit_expect!(enter_leaf(c_str!("tmpfs"), None, None).is_ok());
     let root = init_syscalls::stat(c_str!("/"), true)?;
-    kunit_expect!(root.dev() != before.dev(), "root is still the old file system");
+    kunit_expect!(
+        root.dev() != before.dev(),
+        "root is still the old file system"
+    );
     kunit_expect_eq!(root.mode() & 0o7777, 0o1777);
-    kunit_expect!(same(&init_syscalls::stat(c_str!("."), true)?, &root), "cwd not in the leaf");
-    kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, &root), "leaf has a mount on it");
+    kunit_expect!(
+        same(&init_syscalls::stat(c_str!("."), true)?, &root),
+        "cwd not in the leaf"
+    );
+    kunit_expect!(
+        same(&init_syscalls::stat(c_str!("/.."), true)?, &root),
+        "leaf has a mount on it"
+    );
     // The leaf is writable and empty: a directory can be made and removed.
     kunit_expect!(init_syscalls::mkdir(c_str!("/probe"), 0o755).is_ok());
     kunit_expect!(init_syscalls::rmdir(c_str!("/probe")).is_ok());
@@ -170,7 +194,10 @@ fn leaf_stacked_and_entered() -> Result {
 fn leaf_takes_options() -> Result {
     private_root()?;
     kunit_expect!(enter_leaf(c_str!("tmpfs"), Some(c_str!("mode=0700,size=1m")), None).is_ok());
-    kunit_expect_eq!(init_syscalls::stat(c_str!("/"), true)?.mode() & 0o7777, 0o700);
+    kunit_expect_eq!(
+        init_syscalls::stat(c_str!("/"), true)?.mode() & 0o7777,
+        0o700
+    );
     Ok(())
 }
 
@@ -205,7 +232,12 @@ fn every_fault_rolls_back() -> Result {
     let before = private_root()?;
     for step in Step::ALL {
         let result = enter_leaf(c_str!("tmpfs"), Some(c_str!("size=1m")), Some(step));
-        kunit_expect!(result == Err((step, ENOMEM)), "fault at {:?}: {:?}", step, result);
+        kunit_expect!(
+            result == Err((step, ENOMEM)),
+            "fault at {:?}: {:?}",
+            step,
+            result
+        );
         expect_untouched(&before)?;
     }
     Ok(())
@@ -240,7 +272,10 @@ fn root_after_boot() -> Result {
     kunit_expect_eq!(on_rootfs, !want_leaf);
     // Nothing is stacked on the root, whichever it is.
     kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, &root));
-    kunit_expect!(init_syscalls::stat(c_str!("/init"), true).is_ok(), "no /init");
+    kunit_expect!(
+        init_syscalls::stat(c_str!("/init"), true).is_ok(),
+        "no /init"
+    );
     kunit_expect!(init_syscalls::stat(c_str!("/dev/console"), true).is_ok());
     Ok(())
 }

@@ -156,9 +156,7 @@ macro_rules! boot_param {
             /// `arg` must be a NUL-terminated string valid for the call.
             #[link_section = ".init.text"]
             #[cold]
-            unsafe extern "C" fn trampoline(
-                arg: *mut $crate::ffi::c_char,
-            ) -> $crate::ffi::c_int {
+            unsafe extern "C" fn trampoline(arg: *mut $crate::ffi::c_char) -> $crate::ffi::c_int {
                 // SAFETY: The boot-option parser passes the rest of the
                 // command-line word, NUL-terminated.
                 let arg = unsafe { $crate::str::CStr::from_char_ptr(arg) };

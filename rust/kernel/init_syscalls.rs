@@ -118,7 +118,13 @@ pub fn mount(
     // null or a writable page (the invariant of `MountOptions`) that
     // outlives the call.
     to_result(unsafe {
-        bindings::init_mount(source.as_char_ptr(), target.as_char_ptr(), fstype, flags, data)
+        bindings::init_mount(
+            source.as_char_ptr(),
+            target.as_char_ptr(),
+            fstype,
+            flags,
+            data,
+        )
     })
 }
 

@@ -26,7 +26,13 @@ pub fn fail(file: &CStr, line: u32, condition: &CStr, args: fmt::Arguments<'_>) 
     // SAFETY: FFI call without safety requirements.
     let test = unsafe { bindings::kunit_get_current_test() };
     if test.is_null() {
-        crate::pr_err!("{}:{}: {} failed: {} (not in a KUnit test)\n", file, line, condition, args);
+        crate::pr_err!(
+            "{}:{}: {} failed: {} (not in a KUnit test)\n",
+            file,
+            line,
+            condition,
+            args
+        );
         return;
     }
     let loc = bindings::kunit_loc {
@@ -59,7 +65,12 @@ pub fn fail(file: &CStr, line: u32, condition: &CStr, args: fmt::Arguments<'_>) 
 #[doc(hidden)]
 pub fn report(file: &CStr, line: u32, result: Result) {
     if let Err(err) = result {
-        fail(file, line, crate::c_str!("case() == Ok(())"), format_args!("it returned {:?}", err));
+        fail(
+            file,
+            line,
+            crate::c_str!("case() == Ok(())"),
+            format_args!("it returned {:?}", err),
+        );
     }
 }
 
@@ -107,12 +118,7 @@ macro_rules! kunit_expect {
 macro_rules! kunit_expect_eq {
     ($left:expr, $right:expr $(,)?) => {{
         let (left, right) = (&$left, &$right);
-        $crate::kunit_expect!(
-            *left == *right,
-            "{:?} != {:?}",
-            left,
-            right
-        )
+        $crate::kunit_expect!(*left == *right, "{:?} != {:?}", left, right)
     }};
 }
 
