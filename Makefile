@@ -40,7 +40,11 @@ build: prepare
 run: build
 	@tools/run-demo.sh
 
+# Kernel variants some boot tests need (tools/configs/variant-*.config).
+TEST_VARIANTS := default-on
+
 test: build
+	@for v in $(TEST_VARIANTS); do VARIANT=$$v tools/build.sh || exit; done
 	@tools/testing/run_tests.py
 
 refresh:

@@ -38,8 +38,10 @@ KUNIT_BOOTS = [
     ("kunit_feature_off", ""),
 ]
 
-# name, kernel command line, expectations for the guest. "nrexpect" says
-# where the initramfs must be; "nrwarn" is a word the one warning must hold.
+# name, kernel command line, expectations for the guest, kernel variant
+# (tools/configs/variant-<name>.config). "nrexpect" says where the initramfs
+# must be; "nrwarn" is a word the one warning must hold; "nrsize" the size=
+# the root mount must show.
 BOOT_CASES = [
     ("feature_on", "nonroot_initramfs", "nrexpect=leaf"),
     ("feature_on_bool", "nonroot_initramfs=on", "nrexpect=leaf"),
@@ -53,6 +55,15 @@ BOOT_CASES = [
      "nrexpect=rootfs nrwarn=chroot"),
     ("bad_initramfs_options", "nonroot_initramfs initramfs_options=huge=bogus",
      "nrexpect=rootfs nrwarn=mount"),
+    ("initramfs_options_leaf", "nonroot_initramfs initramfs_options=size=64m",
+     "nrexpect=leaf nrsize=65536k"),
+    ("initramfs_options_rootfs", "initramfs_options=size=64m",
+     "nrexpect=rootfs nrsize=65536k"),
+    ("fault_chroot_keeps_options",
+     "nonroot_initramfs nonroot_initramfs_fail=chroot initramfs_options=size=64m",
+     "nrexpect=rootfs nrwarn=applied nrsize=65536k"),
+    ("default_on", "", "nrexpect=leaf", "default-on"),
+    ("default_on_turned_off", "nonroot_initramfs=0", "nrexpect=rootfs", "default-on"),
 ]
 
 
@@ -136,7 +147,8 @@ def walk_cases(groups):
         yield from walk_cases(g.get("sub_groups", []))
 
 
-def run_boot(kernel, image, name, cmdline, expect):
+def run_boot(image, name, cmdline, expect, variant=""):
+    kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
     append = f"kunit.enable=0 loglevel=4 {cmdline} nrtest=basic {expect}"
     boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, timeout=180)
@@ -154,14 +166,16 @@ def run_boot(kernel, image, name, cmdline, expect):
 
 def main():
     os.makedirs(LOGS, exist_ok=True)
-    kernel = qemu_run.kernel_image(BUILD, ARCH, os.environ.get("VARIANT", ""))
-    if not os.path.exists(kernel):
-        sys.exit(f"run_tests: {kernel} missing; run 'make build' first")
+    kernel = qemu_run.kernel_image(BUILD, ARCH)
+    for variant in {"", *(case[3] for case in BOOT_CASES if len(case) > 3)}:
+        path = qemu_run.kernel_image(BUILD, ARCH, variant)
+        if not os.path.exists(path):
+            sys.exit(f"run_tests: {path} missing; run 'make test' (it builds the variants)")
     image = build_test_initramfs()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         jobs = [pool.submit(run_kunit, kernel, image, *case) for case in KUNIT_BOOTS]
-        jobs += [pool.submit(run_boot, kernel, image, *case) for case in BOOT_CASES]
+        jobs += [pool.submit(run_boot, image, *case) for case in BOOT_CASES]
         results = [job.result() for job in jobs]
 
     print("KTAP version 1")
