@@ -13,6 +13,7 @@ use kernel::{
     c_str,
     init_syscalls::{self, clone_flags, Stat},
     kunit_expect, kunit_expect_eq, kunit_suite,
+    path::Path,
     prelude::*,
     str::CString,
 };
@@ -270,13 +271,28 @@ fn root_after_boot() -> Result {
         && root.ino() == ROOTFS_INO.load(Ordering::Relaxed);
     let want_leaf = ENABLED.load(Ordering::Relaxed) && FAIL_AT.load(Ordering::Relaxed) == 0;
     kunit_expect_eq!(on_rootfs, !want_leaf);
+
+    let mut path = Path::lookup(c_str!("/"))?;
+    kunit_expect!(path.is_mount_root());
+    if want_leaf {
+        kunit_expect!(
+            path.fs_type().as_bytes() != b"rootfs",
+            "/ is {}",
+            path.fs_type()
+        );
+        kunit_expect!(path.follow_up(), "the leaf has no parent mount");
+        kunit_expect_eq!(path.fs_type().as_bytes(), b"rootfs");
+        kunit_expect!(path.is_empty_dir(), "rootfs has entries");
+        kunit_expect!(!path.follow_up(), "rootfs has a parent mount");
+    } else {
+        kunit_expect_eq!(path.fs_type().as_bytes(), b"rootfs");
+        kunit_expect!(!path.follow_up(), "rootfs has a parent mount");
+    }
     // Nothing is stacked on the root, whichever it is.
     kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, &root));
-    kunit_expect!(
-        init_syscalls::stat(c_str!("/init"), true).is_ok(),
-        "no /init"
-    );
+    // Entries of the built-in initramfs (usr/default_cpio_list).
     kunit_expect!(init_syscalls::stat(c_str!("/dev/console"), true).is_ok());
+    kunit_expect!(init_syscalls::stat(c_str!("/root"), true).is_ok());
     Ok(())
 }
 

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Places in the mount tree.
+//!
+//! C header: [`include/linux/path.h`](srctree/include/linux/path.h)
+
+use crate::{
+    bindings,
+    error::{to_result, Result},
+    str::CStr,
+};
+
+/// A place in the mount tree: a mount and a dentry on it, C's `struct path`.
+///
+/// # Invariants
+///
+/// `self.0` holds a reference on its mount and on its dentry, both valid.
+pub struct Path(bindings::path);
+
+impl Path {
+    /// Looks `name` up from the root and working directory of the calling
+    /// task, following symbolic links.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::{c_str, path::Path};
+    ///
+    /// let root = Path::lookup(c_str!("/"))?;
+    /// assert!(root.is_mount_root());
+    /// # Ok::<(), kernel::error::Error>(())
+    /// ```
+    pub fn lookup(name: &CStr) -> Result<Self> {
+        // SAFETY: An all-zero `struct path` is valid: no mount, no dentry.
+        let mut path: bindings::path = unsafe { core::mem::zeroed() };
+        // SAFETY: `name` is NUL-terminated and `path` is valid to write.
+        to_result(unsafe {
+            bindings::kern_path(name.as_char_ptr(), bindings::LOOKUP_FOLLOW, &mut path)
+        })?;
+        // INVARIANT: On success, `kern_path` took a reference on both.
+        Ok(Self(path))
+    }
+
+    /// Moves to the place where the mount holding this path is mounted,
+    /// like `..` at the root of a mount. Returns `false`, and stays, if the
+    /// mount has no parent: the root mount of a mount namespace.
+    pub fn follow_up(&mut self) -> bool {
+        // INVARIANT: `follow_up` swaps the references it holds for
+        // references on the parent mount and the mountpoint.
+        // SAFETY: `self.0` is a valid path holding references.
+        unsafe { bindings::follow_up(&mut self.0) != 0 }
+    }
+
+    /// Whether this is the root directory of its mount.
+    pub fn is_mount_root(&self) -> bool {
+        // SAFETY: `self.0.mnt` is a valid mount, by the type invariant.
+        self.0.dentry == unsafe { (*self.0.mnt).mnt_root }
+    }
+
+    /// The name of the type of the file system holding this path, such as
+    /// `tmpfs` or `rootfs`.
+    pub fn fs_type(&self) -> &CStr {
+        // SAFETY: The mount is valid, by the type invariant, so are its
+        // super block and that one's file system type, whose name is a
+        // NUL-terminated string that lives as long as the type.
+        unsafe { CStr::from_char_ptr((*(*(*self.0.mnt).mnt_sb).s_type).name) }
+    }
+
+    /// Whether this directory has no entries.
+    ///
+    /// Only meaningful on file systems that keep all their entries in the
+    /// dentry cache, such as tmpfs, ramfs and rootfs (`simple_empty()`).
+    pub fn is_empty_dir(&self) -> bool {
+        // SAFETY: `self.0.dentry` is a valid dentry, by the type invariant.
+        unsafe { bindings::simple_empty(self.0.dentry) != 0 }
+    }
+}
+
+impl Drop for Path {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant, `self.0` holds the references that
+        // `path_put` drops.
+        unsafe { bindings::path_put(&self.0) }
+    }
+}
