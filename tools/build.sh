@@ -37,7 +37,10 @@ if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.config-stamp" 2>/dev/null)" != "$s
 		-O "$OBJ" "$OBJ/.config" "${fragments[@]}"
 	run_logged olddefconfig "${kmake[@]}" olddefconfig
 	# merge_config only warns; an option that did not stick is fatal here.
-	bad=$(cat "${fragments[@]}" | grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' |
+	# Later fragments override earlier ones, so check each symbol's last word.
+	bad=$(cat "${fragments[@]}" |
+		sed -nE 's/^(CONFIG_[A-Za-z0-9_]+)=.*/\1 &/p; s/^# (CONFIG_[A-Za-z0-9_]+) is not set/\1 &/p' |
+		awk '{ sym = $1; $1 = ""; want[sym] = substr($0, 2) } END { for (s in want) print want[s] }' |
 		while read -r line; do grep -qxF -- "$line" "$OBJ/.config" || echo "$line"; done)
 	[ -z "$bad" ] || die "options not in the final .config (unmet dependencies?): $bad"
 	echo "$stamp" > "$OBJ/.config-stamp"
