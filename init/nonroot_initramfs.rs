@@ -10,9 +10,9 @@
 //! container.
 //!
 //! With `nonroot_initramfs`, `mnt_init()` calls in here right after it has
-//! created rootfs and before the initramfs is unpacked. A "leaf" of the same
-//! type as rootfs (tmpfs, or ramfs when rootfs would be ramfs) is mounted on
-//! top of it, with the `initramfs_options=` mount options, and made the root
+//! created rootfs and before the initramfs is unpacked. A "leaf" tmpfs is
+//! mounted on top of it, with the `initramfs_options=` mount options (and
+//! the limits and mode of a ramfs when rootfs is a ramfs), and made the root
 //! and working directory of `init_task`. PID 1 and every kernel thread,
 //! including the async unpack worker, share that `fs_struct`, so the whole
 //! initramfs lands in the leaf while rootfs stays empty beneath it. Userspace
@@ -28,6 +28,7 @@ use kernel::{
     ffi::c_char,
     init_syscalls::{self, flags, umount_flags, MountOptions},
     prelude::*,
+    str::CString,
 };
 
 #[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
@@ -43,7 +44,7 @@ static ENABLED: AtomicBool = AtomicBool::new(cfg!(CONFIG_NONROOT_INITRAMFS_DEFAU
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 enum Step {
-    /// Copy `initramfs_options=` into a page of its own, as `mount` wants.
+    /// Copy the mount options into a page of their own, as `mount` wants.
     Options = 1,
     /// Mount the leaf on `/`.
     Mount,
@@ -141,10 +142,23 @@ fn inject(step: Step, fail_at: Option<Step>) -> Result<(), (Step, Error)> {
     }
 }
 
-/// Copies the mount options into the page `mount` wants.
+/// Options that make a tmpfs leaf behave as a ramfs rootfs would: no size
+/// or inode limit, mode 0755. (ramfs itself registers too late, in an
+/// initcall, and a ramfs-backed tmpfs ignores them.)
+const LIKE_RAMFS: &CStr = c_str!("size=0,nr_inodes=0,mode=0755");
+
+/// Joins `defaults` and `options`, which override them, into the page
+/// `mount` wants.
 #[link_section = ".init.text"]
-fn copy_options(options: Option<&CStr>) -> Result<Option<MountOptions>> {
-    options.map(MountOptions::new).transpose()
+fn copy_options(defaults: Option<&CStr>, options: Option<&CStr>) -> Result<Option<MountOptions>> {
+    match (defaults, options) {
+        (None, None) => Ok(None),
+        (Some(one), None) | (None, Some(one)) => MountOptions::new(one).map(Some),
+        (Some(defaults), Some(options)) => {
+            let joined = CString::try_from_fmt(format_args!("{},{}", defaults, options))?;
+            MountOptions::new(&joined).map(Some)
+        }
+    }
 }
 
 /// Undoes [`enter_leaf`]: leaves the leaf if `entered`, then unmounts it.
@@ -161,16 +175,18 @@ fn leave_leaf(entered: bool) {
     }
 }
 
-/// Mounts a `fstype` leaf on the current root and makes it the root and
-/// working directory of the calling task; on failure leaves all as it was.
+/// Mounts a `fstype` leaf with `defaults` and `options` on the current root
+/// and makes it the root and working directory of the calling task; on
+/// failure leaves all as it was.
 #[link_section = ".init.text"]
 fn enter_leaf(
     fstype: &CStr,
+    defaults: Option<&CStr>,
     options: Option<&CStr>,
     fail_at: Option<Step>,
 ) -> Result<(), (Step, Error)> {
     inject(Step::Options, fail_at)?;
-    let mut data = copy_options(options).map_err(|err| (Step::Options, err))?;
+    let mut data = copy_options(defaults, options).map_err(|err| (Step::Options, err))?;
 
     inject(Step::Mount, fail_at)?;
     init_syscalls::mount(
@@ -223,7 +239,8 @@ pub extern "C" fn nonroot_initramfs_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Stacks the leaf on rootfs and enters it, if enabled.
+/// Stacks the leaf on rootfs and enters it, if enabled. `rootfs_is_tmpfs`
+/// tells whether rootfs is a tmpfs or a ramfs.
 ///
 /// # Safety
 ///
@@ -232,7 +249,7 @@ pub extern "C" fn nonroot_initramfs_enabled() -> bool {
 /// NUL-terminated string valid for the call.
 #[no_mangle]
 #[link_section = ".init.text"]
-pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_char) {
+pub unsafe extern "C" fn nonroot_initramfs_setup(rootfs_is_tmpfs: bool, options: *const c_char) {
     #[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
     test::record_rootfs();
 
@@ -244,17 +261,13 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_
         // caller guarantees.
         unsafe { CStr::from_char_ptr(options) }
     });
-    let fstype = if tmpfs {
-        c_str!("tmpfs")
-    } else {
-        c_str!("ramfs")
-    };
+    let defaults = (!rootfs_is_tmpfs).then_some(LIKE_RAMFS);
     let fail_at = Step::ALL
         .into_iter()
         .find(|step| *step as u8 == FAIL_AT.load(Ordering::Relaxed));
 
-    match enter_leaf(fstype, options, fail_at) {
-        Ok(()) => pr_info!("initramfs goes to a {} stacked on rootfs\n", fstype),
+    match enter_leaf(c_str!("tmpfs"), defaults, options, fail_at) {
+        Ok(()) => pr_info!("initramfs goes to a tmpfs stacked on rootfs\n"),
         Err((step, err)) => {
             let options = match options {
                 None => "",

@@ -7,7 +7,9 @@
 //! `fs_struct` of the test's own kernel thread, so the running system's root
 //! is never touched.
 
-use super::{enter_leaf, nonroot_initramfs_param, parse_param, Param, Step, ENABLED, FAIL_AT};
+use super::{
+    enter_leaf, nonroot_initramfs_param, parse_param, Param, Step, ENABLED, FAIL_AT, LIKE_RAMFS,
+};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     c_str,
@@ -170,7 +172,7 @@ fn expect_untouched(before: &Stat) -> Result {
 #[link_section = ".init.text"]
 fn leaf_stacked_and_entered() -> Result {
     let before = private_root()?;
-    kunit_expect!(enter_leaf(c_str!("tmpfs"), None, None).is_ok());
+    kunit_expect!(enter_leaf(c_str!("tmpfs"), None, None, None).is_ok());
     let root = init_syscalls::stat(c_str!("/"), true)?;
     kunit_expect!(
         root.dev() != before.dev(),
@@ -194,7 +196,13 @@ fn leaf_stacked_and_entered() -> Result {
 #[link_section = ".init.text"]
 fn leaf_takes_options() -> Result {
     private_root()?;
-    kunit_expect!(enter_leaf(c_str!("tmpfs"), Some(c_str!("mode=0700,size=1m")), None).is_ok());
+    kunit_expect!(enter_leaf(
+        c_str!("tmpfs"),
+        None,
+        Some(c_str!("mode=0700,size=1m")),
+        None
+    )
+    .is_ok());
     kunit_expect_eq!(
         init_syscalls::stat(c_str!("/"), true)?.mode() & 0o7777,
         0o700
@@ -203,19 +211,26 @@ fn leaf_takes_options() -> Result {
 }
 
 #[link_section = ".init.text"]
-fn leaf_of_ramfs() -> Result {
+fn leaf_like_ramfs() -> Result {
     let before = private_root()?;
-    kunit_expect!(enter_leaf(c_str!("ramfs"), None, None).is_ok());
+    kunit_expect!(enter_leaf(c_str!("tmpfs"), Some(LIKE_RAMFS), None, None).is_ok());
     let root = init_syscalls::stat(c_str!("/"), true)?;
     kunit_expect!(root.dev() != before.dev());
     kunit_expect_eq!(root.mode() & 0o7777, 0o755);
+    // Options from the command line override the defaults.
+    let options = Some(c_str!("mode=0711"));
+    kunit_expect!(enter_leaf(c_str!("tmpfs"), Some(LIKE_RAMFS), options, None).is_ok());
+    kunit_expect_eq!(
+        init_syscalls::stat(c_str!("/"), true)?.mode() & 0o7777,
+        0o711
+    );
     Ok(())
 }
 
 #[link_section = ".init.text"]
 fn bad_options_leave_nothing() -> Result {
     let before = private_root()?;
-    let result = enter_leaf(c_str!("tmpfs"), Some(c_str!("huge=bogus")), None);
+    let result = enter_leaf(c_str!("tmpfs"), None, Some(c_str!("huge=bogus")), None);
     kunit_expect_eq!(result, Err((Step::Mount, EINVAL)));
     expect_untouched(&before)
 }
@@ -223,7 +238,7 @@ fn bad_options_leave_nothing() -> Result {
 #[link_section = ".init.text"]
 fn unknown_fs_leaves_nothing() -> Result {
     let before = private_root()?;
-    let result = enter_leaf(c_str!("no_such_fs"), None, None);
+    let result = enter_leaf(c_str!("no_such_fs"), None, None, None);
     kunit_expect_eq!(result, Err((Step::Mount, ENODEV)));
     expect_untouched(&before)
 }
@@ -232,7 +247,12 @@ fn unknown_fs_leaves_nothing() -> Result {
 fn every_fault_rolls_back() -> Result {
     let before = private_root()?;
     for step in Step::ALL {
-        let result = enter_leaf(c_str!("tmpfs"), Some(c_str!("size=1m")), Some(step));
+        let result = enter_leaf(
+            c_str!("tmpfs"),
+            Some(LIKE_RAMFS),
+            Some(c_str!("size=1m")),
+            Some(step),
+        );
         kunit_expect!(
             result == Err((step, ENOMEM)),
             "fault at {:?}: {:?}",
@@ -247,7 +267,7 @@ fn every_fault_rolls_back() -> Result {
 kunit_suite!(init nonroot_initramfs_setup, [
     leaf_stacked_and_entered,
     leaf_takes_options,
-    leaf_of_ramfs,
+    leaf_like_ramfs,
     bad_options_leave_nothing,
     unknown_fs_leaves_nothing,
     every_fault_rolls_back,

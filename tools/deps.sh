@@ -66,7 +66,13 @@ fi
 # bindgen: Debian's is too old for 6.12; pin the one rust/ is tested with.
 if ! "$BUILD/tools/bin/bindgen" --version 2>/dev/null | grep -qF " $BINDGEN_VERSION"; then
 	stage "cargo install bindgen-cli $BINDGEN_VERSION (into $BUILD/tools)"
-	CARGO_HOME=$BUILD/tools/cargo-home run_logged bindgen-install \
-		/usr/bin/cargo install --locked --force --root "$BUILD/tools" \
-		"bindgen-cli@$BINDGEN_VERSION"
+	# crates.io sometimes times out: try again before giving up.
+	for try in 1 2 3; do
+		CARGO_HOME=$BUILD/tools/cargo-home run_logged bindgen-install \
+			/usr/bin/cargo install --locked --force --root "$BUILD/tools" \
+			"bindgen-cli@$BINDGEN_VERSION" && break
+		[ "$try" = 3 ] && die "could not install bindgen-cli $BINDGEN_VERSION"
+		stage "retrying cargo install ($try failed)"
+		sleep 10
+	done
 fi

@@ -38,16 +38,15 @@ KUNIT_BOOTS = [
     ("kunit_feature_off", ""),
 ]
 
-# name, kernel command line, expectations for the guest, kernel variant
-# (tools/configs/variant-<name>.config). "nrexpect" says where the initramfs
-# must be; "nrwarn" is a word the one warning must hold; "nrsize" the size=
-# the root mount must show.
+# name, kernel command line, expectations for the guest (documented in
+# tools/testing/guest/init), kernel variant (tools/configs/variant-<name>.config)
+# and "disk" to attach the test image as an ext2 virtio disk.
 BOOT_CASES = [
-    ("feature_on", "nonroot_initramfs", "nrexpect=leaf"),
-    ("feature_on_bool", "nonroot_initramfs=on", "nrexpect=leaf"),
+    ("feature_on", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs"),
+    ("feature_on_bool", "nonroot_initramfs=on", "nrexpect=leaf nrleaf=tmpfs"),
     ("feature_off", "", "nrexpect=rootfs"),
     ("feature_off_bool", "nonroot_initramfs=0", "nrexpect=rootfs"),
-    ("feature_on_sync_unpack", "nonroot_initramfs initramfs_async=0", "nrexpect=leaf"),
+    ("feature_on_sync_unpack", "nonroot_initramfs initramfs_async=0", "nrexpect=leaf nrleaf=tmpfs"),
     ("bad_value", "nonroot_initramfs=maybe", "nrexpect=rootfs nrwarn=invalid"),
     ("fault_mount", "nonroot_initramfs nonroot_initramfs_fail=mount",
      "nrexpect=rootfs nrwarn=mount"),
@@ -56,14 +55,21 @@ BOOT_CASES = [
     ("bad_initramfs_options", "nonroot_initramfs initramfs_options=huge=bogus",
      "nrexpect=rootfs nrwarn=mount"),
     ("initramfs_options_leaf", "nonroot_initramfs initramfs_options=size=64m",
-     "nrexpect=leaf nrsize=65536k"),
+     "nrexpect=leaf nrleaf=tmpfs nrsize=65536k"),
     ("initramfs_options_rootfs", "initramfs_options=size=64m",
      "nrexpect=rootfs nrsize=65536k"),
     ("fault_chroot_keeps_options",
      "nonroot_initramfs nonroot_initramfs_fail=chroot initramfs_options=size=64m",
      "nrexpect=rootfs nrwarn=applied nrsize=65536k"),
-    ("default_on", "", "nrexpect=leaf", "default-on"),
+    ("default_on", "", "nrexpect=leaf nrleaf=tmpfs", "default-on"),
     ("default_on_turned_off", "nonroot_initramfs=0", "nrexpect=rootfs", "default-on"),
+    # No /init in the initramfs: root= is mounted over the leaf (a tmpfs
+    # with a ramfs's limits, as rootfs is a ramfs with root=) or over
+    # rootfs, and the disk's init runs.
+    ("no_init_root_disk", "nonroot_initramfs rdinit=/none root=/dev/vda rw",
+     "nrexpect=disk nrleaf=tmpfs nrmode=755", "", "disk"),
+    ("no_init_root_disk_off", "rdinit=/none root=/dev/vda rw",
+     "nrexpect=disk nrmode=755", "", "disk"),
 ]
 
 
@@ -147,11 +153,28 @@ def walk_cases(groups):
         yield from walk_cases(g.get("sub_groups", []))
 
 
-def run_boot(image, name, cmdline, expect, variant=""):
+def build_test_disk(image):
+    """An ext2 disk image with the files of the test initramfs."""
+    disk = os.path.join(IMAGES, "test-disk.img")
+    root = os.path.join(IMAGES, "test-disk")
+    sh(["rm", "-rf", root, disk])
+    os.makedirs(root)
+    with open(image, "rb") as f:
+        cpio = subprocess.run(["gzip", "-dc"], stdin=f, capture_output=True, check=True).stdout
+    sh(["cpio", "-idm", "--quiet"], input=cpio, cwd=root)
+    os.makedirs(os.path.join(root, "sbin"), exist_ok=True)
+    os.symlink("../init", os.path.join(root, "sbin", "init"))
+    os.chmod(root, 0o755)
+    sh(["mke2fs", "-q", "-F", "-t", "ext2", "-d", root, disk, "16M"])
+    return disk
+
+
+def run_boot(image, disk, name, cmdline, expect, variant="", media=""):
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
     append = f"kunit.enable=0 loglevel=4 {cmdline} nrtest=basic {expect}"
-    boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, timeout=180)
+    boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, timeout=180,
+                         disk=disk if media == "disk" else None)
     lines = ktap_block(boot.log, "KTAP version 1")
     if lines is None:
         why = "timed out" if boot.timed_out else "no results (panic?)"
@@ -172,10 +195,11 @@ def main():
         if not os.path.exists(path):
             sys.exit(f"run_tests: {path} missing; run 'make test' (it builds the variants)")
     image = build_test_initramfs()
+    disk = build_test_disk(image)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         jobs = [pool.submit(run_kunit, kernel, image, *case) for case in KUNIT_BOOTS]
-        jobs += [pool.submit(run_boot, image, *case) for case in BOOT_CASES]
+        jobs += [pool.submit(run_boot, image, disk, *case) for case in BOOT_CASES]
         results = [job.result() for job in jobs]
 
     print("KTAP version 1")
