@@ -38,6 +38,28 @@ KUNIT_BOOTS = [
     ("kunit_feature_off", ""),
 ]
 
+# Malformed or hostile values: each boot warns once and loses nothing.
+BAD_BOOL_VALUES = [
+    "maybe", "2", "-1", "+1", "", "=", "o", "oops", "x", "%s%s%s%n",
+    "maybe not", "\\x01", "\u00e9t\u00e9", "'1'", "a" * 1000, "unset", ",1", " ",
+    "?", "~0",
+]
+# tmpfs rejects each of these, so the leaf cannot be mounted.
+BAD_OPTIONS = [
+    "huge=bogus", "size=abc", "size=-1", "mode=999", "nr_inodes=lots",
+    "unknown_option=1", "uid=notanumber", "size=1k,huge=never,bogus",
+    "%n%n%n%n", "mpol=nonsense", "gid=-5", "huge=",
+]
+BAD_VALUES = [
+    (f"bad_bool_{i}", f'nonroot_initramfs="{value}"' if " " in value else
+     f"nonroot_initramfs={value}", "nrexpect=rootfs nrwarn=invalid")
+    for i, value in enumerate(BAD_BOOL_VALUES)
+] + [
+    (f"bad_options_{i}", f"nonroot_initramfs initramfs_options={value}",
+     "nrexpect=rootfs nrwarn=failed")
+    for i, value in enumerate(BAD_OPTIONS)
+]
+
 # name, kernel command line, expectations for the guest (documented in
 # tools/testing/guest/init), kernel variant (tools/configs/variant-<name>.config)
 # and "disk" to attach the test image as an ext2 virtio disk.
@@ -63,6 +85,16 @@ BOOT_CASES = [
      "nrexpect=rootfs nrwarn=applied nrsize=65536k"),
     ("default_on", "", "nrexpect=leaf nrleaf=tmpfs", "default-on"),
     ("default_on_turned_off", "nonroot_initramfs=0", "nrexpect=rootfs", "default-on"),
+    ("feature_on_async_unpack", "nonroot_initramfs initramfs_async=1",
+     "nrexpect=leaf nrleaf=tmpfs"),
+    ("rdinit_other_program", "nonroot_initramfs rdinit=/sbin/nrinit",
+     "nrexpect=leaf nrleaf=tmpfs"),
+    ("rootfstype_tmpfs", "nonroot_initramfs rootfstype=tmpfs", "nrexpect=leaf nrleaf=tmpfs"),
+    # rootfstype=ramfs makes rootfs a ramfs: the leaf gets a ramfs's mode.
+    ("rootfstype_ramfs", "nonroot_initramfs rootfstype=ramfs",
+     "nrexpect=leaf nrleaf=tmpfs nrmode=755"),
+    ("rootfstype_ramfs_off", "rootfstype=ramfs", "nrexpect=rootfs nrmode=755"),
+    *BAD_VALUES,
     # No /init in the initramfs: root= is mounted over the leaf (a tmpfs
     # with a ramfs's limits, as rootfs is a ramfs with root=) or over
     # rootfs, and the disk's init runs.
