@@ -109,8 +109,81 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
+# The payload that must survive the unpack intact: every kind of entry a
+# cpio can hold. (path, kind, mode, uid, gid, detail): the size of a file's
+# seeded random content, a link's target, a node's "b|c maj min", or the
+# other name of a hard link.
+PAYLOAD = [
+    ("/payload", "dir", 0o755, 0, 0, None),
+    ("/payload/empty", "file", 0o644, 0, 0, 0),
+    ("/payload/small.txt", "file", 0o644, 0, 0, 13),
+    ("/payload/odd-size.bin", "file", 0o600, 1000, 1000, 4097),
+    ("/payload/large.bin", "file", 0o444, 0, 0, 2 << 20),
+    ("/payload/setuid", "file", 0o4755, 0, 0, 100),
+    ("/payload/dir/nested/deeper/file", "file", 0o640, 123, 456, 777),
+    ("/payload/sticky", "dir", 0o1777, 0, 0, None),
+    ("/payload/private", "dir", 0o700, 42, 43, None),
+    ("/payload/link", "slink", 0o777, 0, 0, "small.txt"),
+    ("/payload/dangling", "slink", 0o777, 7, 8, "/nonexistent"),
+    ("/payload/hard1", "file", 0o644, 0, 0, 300),
+    ("/payload/hard2", "hardlink", 0o644, 0, 0, "/payload/hard1"),
+    ("/payload/chardev", "nod", 0o600, 0, 0, "c 1 3"),
+    ("/payload/blockdev", "nod", 0o660, 0, 6, "b 7 0"),
+    ("/payload/fifo", "pipe", 0o644, 0, 0, None),
+    ("/payload/socket", "sock", 0o755, 0, 0, None),
+]
+PAYLOAD_MTIME = 1700000000
+STAT_TYPE = {"dir": "directory", "slink": "symbolic link", "pipe": "fifo",
+             "sock": "socket"}
+
+
+def build_payload():
+    """The payload's spec lines and its manifest (/etc/payload.manifest).
+
+    Manifest lines: path|stat %F|mode|uid|gid|mtime|detail, where detail is
+    a sha256, a link target, "maj:min" in hex or "inode of <path>".
+    """
+    data_dir = os.path.join(IMAGES, "payload")
+    os.makedirs(data_dir, exist_ok=True)
+    spec, manifest, files = [], [], {}
+    for path, kind, mode, uid, gid, detail in PAYLOAD:
+        own = f"{mode:o} {uid} {gid}"
+        ftype = STAT_TYPE.get(kind)
+        if kind == "file":
+            content = hashlib.shake_256(path.encode()).digest(detail) if detail else b""
+            host = os.path.join(data_dir, path.strip("/").replace("/", "_"))
+            with open(host, "wb") as f:
+                f.write(content)
+            links = [p for p, k, *_, d in PAYLOAD if k == "hardlink" and d == path]
+            spec.append(f"file {path} {host} {own} {' '.join(links)}")
+            files[path] = hashlib.sha256(content).hexdigest()
+            ftype = "regular file" if content else "regular empty file"
+            detail = files[path]
+        elif kind == "hardlink":
+            ftype, detail = "regular file", f"inode of {detail}"
+        elif kind == "dir":
+            spec.append(f"dir {path} {own}")
+        elif kind == "slink":
+            spec.append(f"slink {path} {detail} {own}")
+        elif kind == "nod":
+            dev, major, minor = detail.split()
+            spec.append(f"nod {path} {own} {dev} {major} {minor}")
+            ftype = {"c": "character special file", "b": "block special file"}[dev]
+            detail = f"{int(major):x}:{int(minor):x}"
+        else:
+            spec.append(f"{kind} {path} {own}")
+        manifest.append(f"{path}|{ftype}|{mode:o}|{uid}|{gid}|{PAYLOAD_MTIME}|{detail or ''}")
+    spec_path = os.path.join(IMAGES, "payload.spec")
+    with open(spec_path, "w") as f:
+        f.write("\n".join(spec) + "\n")
+    manifest_path = os.path.join(IMAGES, "payload.manifest")
+    with open(manifest_path, "w") as f:
+        f.write("\n".join(manifest) + "\n")
+    return spec_path, manifest_path
+
+
 def build_test_initramfs():
-    """The test image: busybox, nrcheck, /init and a manifest of them."""
+    """The test image: busybox, nrcheck, /init, the payload and manifests."""
     os.makedirs(IMAGES, exist_ok=True)
     guest = os.path.join(HERE, "guest")
     nrcheck = os.path.join(IMAGES, "nrcheck")
@@ -124,10 +197,13 @@ def build_test_initramfs():
         for guest_path, host_path in files.items():
             with open(host_path, "rb") as data:
                 f.write(f"{hashlib.sha256(data.read()).hexdigest()}  {guest_path}\n")
+    payload_spec, payload_manifest = build_payload()
     image = os.path.join(IMAGES, "test.cpio.gz")
-    env = dict(os.environ, NRCHECK=nrcheck, MANIFEST=manifest)
+    env = dict(os.environ, NRCHECK=nrcheck, MANIFEST=manifest,
+               PAYLOAD_MANIFEST=payload_manifest)
     sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"), "-z",
-        "-o", image, os.path.join(guest, "initramfs.spec")], env=env)
+        "-t", str(PAYLOAD_MTIME), "-o", image, os.path.join(guest, "initramfs.spec"),
+        payload_spec], env=env)
     return image
 
 
