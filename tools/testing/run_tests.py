@@ -94,6 +94,18 @@ BOOT_CASES = [
     ("rootfstype_ramfs", "nonroot_initramfs rootfstype=ramfs",
      "nrexpect=leaf nrleaf=tmpfs nrmode=755"),
     ("rootfstype_ramfs_off", "rootfstype=ramfs", "nrexpect=rootfs nrmode=755"),
+    ("fault_options", "nonroot_initramfs nonroot_initramfs_fail=options",
+     "nrexpect=rootfs nrwarn=options"),
+    ("fault_chdir", "nonroot_initramfs nonroot_initramfs_fail=chdir",
+     "nrexpect=rootfs nrwarn=chdir"),
+    # PID 1 leaves the initramfs (pivot_root, detach) and gets its memory back.
+    ("leave_initramfs", "nonroot_initramfs", "nrtest=memory nrexpect=leaf"),
+    ("leave_initramfs_off", "", "nrtest=memory nrexpect=rootfs"),
+    # An initramfs bigger than the default tmpfs limit needs initramfs_options=.
+    ("big_initramfs_capped", "nonroot_initramfs",
+     "nrexpect=leaf nrleaf=tmpfs nrbig=truncated", "", "big"),
+    ("big_initramfs_sized", "nonroot_initramfs initramfs_options=size=90%",
+     "nrexpect=leaf nrleaf=tmpfs nrbig=full", "", "big"),
     *BAD_VALUES,
     # No /init in the initramfs: root= is mounted over the leaf (a tmpfs
     # with a ramfs's limits, as rootfs is a ramfs with root=) or over
@@ -277,12 +289,44 @@ def build_test_disk(image):
     return disk
 
 
-def run_boot(image, disk, name, cmdline, expect, variant="", media=""):
+# Bigger than half of the 320 MiB guest, tmpfs's default limit.
+BIG_SIZE = 200 << 20
+
+
+def big_image(image):
+    """The test image followed by an archive of one big file, /big.bin."""
+    big = os.path.join(IMAGES, "big.cpio.gz")
+    if not os.path.exists(big):
+        zeros = os.path.join(IMAGES, "big.bin")
+        with open(zeros, "wb") as f:
+            f.truncate(BIG_SIZE)
+        spec = os.path.join(IMAGES, "big.spec")
+        with open(spec, "w") as f:
+            f.write(f"file /big.bin {zeros} 0644 0 0\n")
+        sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"), "-z",
+            "-o", big, spec])
+        os.remove(zeros)
+    both = os.path.join(IMAGES, "test-big.cpio.gz")
+    with open(both, "wb") as out:
+        for part in (image, big):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    return both
+
+
+def run_boot(images, name, cmdline, expect, variant="", media=""):
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
-    append = f"kunit.enable=0 loglevel=4 {cmdline} nrtest=basic {expect}"
-    boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, timeout=180,
-                         disk=disk if media == "disk" else None)
+    suite = "" if "nrtest=" in expect else "nrtest=basic"
+    append = f"kunit.enable=0 loglevel=4 {cmdline} {suite} {expect}"
+    image, disk, mem = images["test"], None, "256M"
+    if media == "big":
+        image, mem = images["big"], "320M"
+        append += f" nrbigsize={BIG_SIZE}"
+    elif media == "disk":
+        disk = images["disk"]
+    boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem, timeout=180,
+                         disk=disk)
     lines = ktap_block(boot.log, "KTAP version 1")
     if lines is None:
         why = "timed out" if boot.timed_out else "no results (panic?)"
@@ -303,11 +347,11 @@ def main():
         if not os.path.exists(path):
             sys.exit(f"run_tests: {path} missing; run 'make test' (it builds the variants)")
     image = build_test_initramfs()
-    disk = build_test_disk(image)
+    images = {"test": image, "disk": build_test_disk(image), "big": big_image(image)}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         jobs = [pool.submit(run_kunit, kernel, image, *case) for case in KUNIT_BOOTS]
-        jobs += [pool.submit(run_boot, image, disk, *case) for case in BOOT_CASES]
+        jobs += [pool.submit(run_boot, images, *case) for case in BOOT_CASES]
         results = [job.result() for job in jobs]
 
     print("KTAP version 1")
