@@ -41,7 +41,12 @@ if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.config-stamp" 2>/dev/null)" != "$s
 	bad=$(cat "${fragments[@]}" |
 		sed -nE 's/^(CONFIG_[A-Za-z0-9_]+)=.*/\1 &/p; s/^# (CONFIG_[A-Za-z0-9_]+) is not set/\1 &/p' |
 		awk '{ sym = $1; $1 = ""; want[sym] = substr($0, 2) } END { for (s in want) print want[s] }' |
-		while read -r line; do grep -qxF -- "$line" "$OBJ/.config" || echo "$line"; done)
+		while read -r line; do
+			case $line in
+			"# "*) sym=${line#\# } && ! grep -q "^${sym%% *}=" "$OBJ/.config" ;;
+			*) grep -qxF -- "$line" "$OBJ/.config" ;;
+			esac || echo "$line"
+		done)
 	[ -z "$bad" ] || die "options not in the final .config (unmet dependencies?): $bad"
 	echo "$stamp" > "$OBJ/.config-stamp"
 fi
