@@ -41,7 +41,7 @@ run: build
 	@tools/run-demo.sh
 
 # Kernel variants some boot tests need (tools/configs/variant-*.config).
-TEST_VARIANTS := default-on
+TEST_VARIANTS := default-on no-shmem
 
 test: build
 	@for v in $(TEST_VARIANTS); do VARIANT=$$v tools/build.sh || exit; done

@@ -55,7 +55,22 @@ enum Step {
 }
 
 impl Step {
+    #[cfg(any(
+        CONFIG_NONROOT_INITRAMFS_FAULT_INJECTION,
+        CONFIG_NONROOT_INITRAMFS_KUNIT_TEST
+    ))]
     const ALL: [Step; 4] = [Step::Options, Step::Mount, Step::Chdir, Step::Chroot];
+
+    #[link_section = ".init.text"]
+    fn from_u8(value: u8) -> Option<Step> {
+        match value {
+            1 => Some(Step::Options),
+            2 => Some(Step::Mount),
+            3 => Some(Step::Chdir),
+            4 => Some(Step::Chroot),
+            _ => None,
+        }
+    }
 
     #[link_section = ".init.text"]
     fn name(self) -> &'static str {
@@ -89,7 +104,7 @@ fn parse_param(arg: &CStr) -> Param {
     if arg.is_empty() {
         return Param::Set(true);
     }
-    let Some(value) = arg.as_bytes_with_nul().strip_prefix(b"=") else {
+    let [b'=', value @ ..] = arg.as_bytes_with_nul() else {
         return Param::Other;
     };
     match CStr::from_bytes_with_nul(value).map(boot_param::parse_bool) {
@@ -262,9 +277,7 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(rootfs_is_tmpfs: bool, options:
         unsafe { CStr::from_char_ptr(options) }
     });
     let defaults = (!rootfs_is_tmpfs).then_some(LIKE_RAMFS);
-    let fail_at = Step::ALL
-        .into_iter()
-        .find(|step| *step as u8 == FAIL_AT.load(Ordering::Relaxed));
+    let fail_at = Step::from_u8(FAIL_AT.load(Ordering::Relaxed));
 
     match enter_leaf(c_str!("tmpfs"), defaults, options, fail_at) {
         Ok(()) => pr_info!("initramfs goes to a tmpfs stacked on rootfs\n"),

@@ -36,6 +36,7 @@ LOGS = os.path.join(BUILD, "logs", "tests", ARCH)
 KUNIT_BOOTS = [
     ("kunit_feature_on", "nonroot_initramfs"),
     ("kunit_feature_off", ""),
+    ("kunit_no_shmem", "nonroot_initramfs", "no-shmem"),
 ]
 
 # Malformed or hostile values: each boot warns once and loses nothing.
@@ -85,6 +86,9 @@ BOOT_CASES = [
      "nrexpect=rootfs nrwarn=applied nrsize=65536k"),
     ("default_on", "", "nrexpect=leaf nrleaf=tmpfs", "default-on"),
     ("default_on_turned_off", "nonroot_initramfs=0", "nrexpect=rootfs", "default-on"),
+    # CONFIG_SHMEM=n: "tmpfs" is ramfs-backed, rootfs a ramfs.
+    ("no_shmem", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs nrmode=755", "no-shmem"),
+    ("no_shmem_off", "", "nrexpect=rootfs nrmode=755", "no-shmem"),
     ("feature_on_async_unpack", "nonroot_initramfs initramfs_async=1",
      "nrexpect=leaf nrleaf=tmpfs"),
     ("rdinit_other_program", "nonroot_initramfs rdinit=/sbin/nrinit",
@@ -107,6 +111,9 @@ BOOT_CASES = [
     ("big_initramfs_sized", "nonroot_initramfs initramfs_options=size=90%",
      "nrexpect=leaf nrleaf=tmpfs nrbig=full", "", "big"),
     *BAD_VALUES,
+    # Stock 6.12 panics on a bad initramfs_options=; without the feature,
+    # this kernel still does, as upstream.
+    ("bad_initramfs_options_off", "initramfs_options=huge=bogus", "nrexpect=panic"),
     # No /init in the initramfs: root= is mounted over the leaf (a tmpfs
     # with a ramfs's limits, as rootfs is a ramfs with root=) or over
     # rootfs, and the disk's init runs.
@@ -114,6 +121,12 @@ BOOT_CASES = [
      "nrexpect=disk nrleaf=tmpfs nrmode=755", "", "disk"),
     ("no_init_root_disk_off", "rdinit=/none root=/dev/vda rw",
      "nrexpect=disk nrmode=755", "", "disk"),
+    # An old-style initrd (an ext2 image, not a cpio): /initrd.image lands in
+    # the leaf, is loaded into /dev/ram0 and mounted as root.
+    ("old_initrd", "nonroot_initramfs root=/dev/ram0 rw ramdisk_size=16384",
+     "nrexpect=disk nrleaf=tmpfs nrmode=755", "", "initrd"),
+    ("old_initrd_off", "root=/dev/ram0 rw ramdisk_size=16384",
+     "nrexpect=disk nrmode=755", "", "initrd"),
 ]
 
 
@@ -240,7 +253,8 @@ def ktap_block(log, start):
     return None
 
 
-def run_kunit(kernel, image, name, cmdline):
+def run_kunit(image, name, cmdline, variant=""):
+    kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
     boot = qemu_run.boot(kernel, image, f"kunit.enable=1 nrtest=none {cmdline}", log,
                          arch=ARCH, timeout=600)
@@ -325,8 +339,15 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
         append += f" nrbigsize={BIG_SIZE}"
     elif media == "disk":
         disk = images["disk"]
+    elif media == "initrd":
+        image = images["disk"]
     boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem, timeout=180,
                          disk=disk)
+    if "nrexpect=panic" in expect:
+        # Upstream behaviour recorded as a control: this boot must panic.
+        panicked = "Kernel panic - not syncing: Can't create rootfs" in boot.log
+        return Result(name, [f"# panicked: {panicked}"], int(panicked), int(not panicked),
+                      "" if panicked else f"no 'Can't create rootfs' panic; log: {log}")
     lines = ktap_block(boot.log, "KTAP version 1")
     if lines is None:
         why = "timed out" if boot.timed_out else "no results (panic?)"
@@ -341,8 +362,9 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
 
 def main():
     os.makedirs(LOGS, exist_ok=True)
-    kernel = qemu_run.kernel_image(BUILD, ARCH)
-    for variant in {"", *(case[3] for case in BOOT_CASES if len(case) > 3)}:
+    variants = {case[3] for case in BOOT_CASES if len(case) > 3}
+    variants |= {case[2] for case in KUNIT_BOOTS if len(case) > 2}
+    for variant in variants | {""}:
         path = qemu_run.kernel_image(BUILD, ARCH, variant)
         if not os.path.exists(path):
             sys.exit(f"run_tests: {path} missing; run 'make test' (it builds the variants)")
@@ -350,7 +372,7 @@ def main():
     images = {"test": image, "disk": build_test_disk(image), "big": big_image(image)}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        jobs = [pool.submit(run_kunit, kernel, image, *case) for case in KUNIT_BOOTS]
+        jobs = [pool.submit(run_kunit, image, *case) for case in KUNIT_BOOTS]
         jobs += [pool.submit(run_boot, images, *case) for case in BOOT_CASES]
         results = [job.result() for job in jobs]
 
