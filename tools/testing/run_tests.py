@@ -121,6 +121,10 @@ BOOT_CASES = [
      "nrexpect=disk nrleaf=tmpfs nrmode=755", "", "disk"),
     ("no_init_root_disk_off", "rdinit=/none root=/dev/vda rw",
      "nrexpect=disk nrmode=755", "", "disk"),
+    # Only the built-in initramfs (usr/default_cpio_list, no /init): root=
+    # is mounted over the leaf holding it.
+    ("builtin_only_root_disk", "nonroot_initramfs root=/dev/vda rw",
+     "nrexpect=disk nrleaf=tmpfs nrmode=755", "", "disk-only"),
     # An old-style initrd (an ext2 image, not a cpio): /initrd.image lands in
     # the leaf, is loaded into /dev/ram0 and mounted as root.
     ("old_initrd", "nonroot_initramfs root=/dev/ram0 rw ramdisk_size=16384",
@@ -337,8 +341,10 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
     if media == "big":
         image, mem = images["big"], "320M"
         append += f" nrbigsize={BIG_SIZE}"
-    elif media == "disk":
+    elif media in ("disk", "disk-only"):
         disk = images["disk"]
+        if media == "disk-only":
+            image = None
     elif media == "initrd":
         image = images["disk"]
     boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem, timeout=180,
