@@ -41,9 +41,10 @@ run: build
 	@tools/run-demo.sh
 
 # Kernel variants some boot tests need (tools/configs/variant-*.config).
-TEST_VARIANTS := default-on no-shmem
+TEST_VARIANTS := default-on no-shmem builtin
 
 test: build
+	@tools/testing/run_tests.py --images
 	@for v in $(TEST_VARIANTS); do VARIANT=$$v tools/build.sh || exit; done
 	@tools/testing/run_tests.py
 

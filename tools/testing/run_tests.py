@@ -14,6 +14,7 @@ fails. The last line is "N passed, N failed", counting test cases.
 """
 
 import concurrent.futures
+import gzip
 import hashlib
 import json
 import os
@@ -89,6 +90,12 @@ BOOT_CASES = [
     # CONFIG_SHMEM=n: "tmpfs" is ramfs-backed, rootfs a ramfs.
     ("no_shmem", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs nrmode=755", "no-shmem"),
     ("no_shmem_off", "", "nrexpect=rootfs nrmode=755", "no-shmem"),
+    # The test initramfs linked into the kernel (CONFIG_INITRAMFS_SOURCE):
+    # alone, and with the external one too.
+    ("builtin_initramfs", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs",
+     "builtin", "no-initrd"),
+    ("builtin_initramfs_off", "", "nrexpect=rootfs", "builtin", "no-initrd"),
+    ("builtin_and_external", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs", "builtin"),
     ("feature_on_async_unpack", "nonroot_initramfs initramfs_async=1",
      "nrexpect=leaf nrleaf=tmpfs"),
     ("rdinit_other_program", "nonroot_initramfs rdinit=/sbin/nrinit",
@@ -227,12 +234,24 @@ def build_test_initramfs():
             with open(host_path, "rb") as data:
                 f.write(f"{hashlib.sha256(data.read()).hexdigest()}  {guest_path}\n")
     payload_spec, payload_manifest = build_payload()
-    image = os.path.join(IMAGES, "test.cpio.gz")
     env = dict(os.environ, NRCHECK=nrcheck, MANIFEST=manifest,
                PAYLOAD_MANIFEST=payload_manifest)
-    sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"), "-z",
-        "-t", str(PAYLOAD_MTIME), "-o", image, os.path.join(guest, "initramfs.spec"),
+    cpio = os.path.join(IMAGES, "test.cpio")
+    sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"),
+        "-t", str(PAYLOAD_MTIME), "-o", cpio, os.path.join(guest, "initramfs.spec"),
         payload_spec], env=env)
+    # The "builtin" kernel variant links this archive in (CONFIG_INITRAMFS_SOURCE
+    # names it relative to its build directory); rewrite it only when it changed.
+    builtin = os.path.join(BUILD, f"obj-{ARCH}-builtin", "builtin-initramfs.cpio")
+    os.makedirs(os.path.dirname(builtin), exist_ok=True)
+    with open(cpio, "rb") as f:
+        data = f.read()
+    if not os.path.exists(builtin) or open(builtin, "rb").read() != data:
+        with open(builtin, "wb") as f:
+            f.write(data)
+    image = cpio + ".gz"
+    with open(image, "wb") as f:
+        f.write(gzip.compress(data, mtime=0))
     return image
 
 
@@ -345,6 +364,8 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
         disk = images["disk"]
         if media == "disk-only":
             image = None
+    elif media == "no-initrd":
+        image = None
     elif media == "initrd":
         image = images["disk"]
     boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem, timeout=180,
@@ -368,6 +389,10 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
 
 def main():
     os.makedirs(LOGS, exist_ok=True)
+    if sys.argv[1:] == ["--images"]:
+        # What kernel variants need before they are built.
+        build_test_initramfs()
+        return
     variants = {case[3] for case in BOOT_CASES if len(case) > 3}
     variants |= {case[2] for case in KUNIT_BOOTS if len(case) > 2}
     for variant in variants | {""}:
