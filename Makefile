@@ -18,13 +18,14 @@ VARIANT    ?=
 export KERNEL_VERSION KERNEL_DEB_VERSION KERNEL_TARBALL_SHA256 BINDGEN_VERSION
 export ARCH BUILD KERNEL_SRC VARIANT
 
-.PHONY: all deps prepare build run test refresh clean help
+.PHONY: all deps prepare build run test check refresh clean help
 
 all: build
 
 help:
 	@echo 'make run    build if needed, boot with nonroot_initramfs, show a container pivot_root'
 	@echo 'make test   build if needed and run every test (KUnit + QEMU boot tests)'
+	@echo 'make check  checkpatch, rustfmt, CLIPPY=1 W=1 build of our code'
 	@echo 'make deps | prepare | build | refresh | clean'
 	@echo 'variables: ARCH=$(ARCH) KERNEL_SRC=<your 6.12 tree> BUILD=$(BUILD)'
 
@@ -47,6 +48,9 @@ test: build
 	@tools/testing/run_tests.py --images
 	@for v in $(TEST_VARIANTS); do VARIANT=$$v tools/build.sh || exit; done
 	@tools/testing/run_tests.py
+
+check: build
+	@tools/check.sh
 
 refresh:
 	@tools/refresh.sh
