@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Per-architecture facts for the pipeline; sourced.
+# Per-architecture facts for building; sourced. QEMU settings live in
+# tools/qemu_run.py.
 
 ARCH=${ARCH:-x86_64}
 case $ARCH in
@@ -7,17 +8,11 @@ x86_64)
 	KARCH=x86_64
 	KIMAGE=arch/x86/boot/bzImage
 	KIMAGE_TARGET=bzImage
-	QEMU=qemu-system-x86_64
-	QEMU_MACHINE=(-M pc -cpu qemu64 -bios /usr/share/qemu/qboot.rom)
-	CONSOLE=ttyS0
 	;;
 arm64)
 	KARCH=arm64
 	KIMAGE=arch/arm64/boot/Image
 	KIMAGE_TARGET=Image
-	QEMU=qemu-system-aarch64
-	QEMU_MACHINE=(-M virt -cpu cortex-a57)
-	CONSOLE=ttyAMA0
 	;;
 *)
 	die "unsupported ARCH=$ARCH (x86_64 or arm64)"

@@ -21,7 +21,7 @@ case ${NONROOT:-1} in
 esac
 append="quiet kunit.enable=0 $feature ${CMDLINE:-}"
 log=$LOGDIR/run-$ARCH.log
-stage "booting $OBJ/$KIMAGE in $QEMU: $append"
+stage "booting $OBJ/$KIMAGE ($ARCH, QEMU TCG): $append"
 python3 "$REPO/tools/qemu_run.py" --arch "$ARCH" --kernel "$OBJ/$KIMAGE" \
 	--initrd "$initramfs" --append "$append" --log "$log" --timeout "${TIMEOUT:-120}" |
 	sed -e '/reboot: Restarting system/,$d'
