@@ -25,8 +25,19 @@ kmake=(make -C "$SRC" O="$OBJ" ARCH="$KARCH" LLVM=1
 	BINDGEN="$BUILD/tools/bin/bindgen" -j"$(nproc)")
 
 # Kconfig files change only through patches/, so their hash stands for them.
-stamp=$( { cat "${fragments[@]}" "$0" "$SRC/.git/nonroot-patches"; } | sha256sum | cut -d' ' -f1)
+config_stamp() {
+	{ cat "$@" "$0" "$SRC/.git/nonroot-patches"; } | sha256sum | cut -d' ' -f1
+}
+stamp=$(config_stamp "${fragments[@]}")
+base_obj=$BUILD/obj-$ARCH
 if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.config-stamp" 2>/dev/null)" != "$stamp" ]; then
+	# A variant to (re)configure starts as a copy of an up-to-date base
+	# build: Kbuild then rebuilds only what depends on the options it changes.
+	if [ "$OBJ" != "$base_obj" ] && [ -f "$base_obj/vmlinux" ] &&
+		[ "$(cat "$base_obj/.config-stamp" 2>/dev/null)" = "$(config_stamp "${fragments[@]:0:2}")" ]; then
+		stage "starting $OBJ from a copy of $base_obj"
+		cp -a "$base_obj/." "$OBJ/"
+	fi
 	stage "configuring $ARCH${VARIANT:+ ($VARIANT)}: tinyconfig + ${fragments[*]##*/}"
 	if ! "${kmake[@]}" rustavailable >"$LOGDIR/rustavailable.log" 2>&1; then
 		cat "$LOGDIR/rustavailable.log" >&2

@@ -13,6 +13,7 @@ Each boot is a subtest. A boot that panics, hangs or prints no result
 fails. The last line is "N passed, N failed", counting test cases.
 """
 
+import argparse
 import concurrent.futures
 import gzip
 import hashlib
@@ -64,7 +65,10 @@ BAD_VALUES = [
 
 # name, kernel command line, expectations for the guest (documented in
 # tools/testing/guest/init), kernel variant (tools/configs/variant-<name>.config)
-# and "disk" to attach the test image as an ext2 virtio disk.
+# and media: "disk" attaches the test image as an ext2 virtio disk (and
+# "disk-only" boots without an initramfs), "initrd" boots that disk image as
+# an old-style initrd, "big" adds a 200 MiB file, "runtimes" is the image with
+# the container runtimes, "no-initrd" boots the built-in initramfs alone.
 BOOT_CASES = [
     ("feature_on", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs"),
     ("feature_on_bool", "nonroot_initramfs=on", "nrexpect=leaf nrleaf=tmpfs"),
@@ -117,6 +121,14 @@ BOOT_CASES = [
      "nrexpect=leaf nrleaf=tmpfs nrbig=truncated", "", "big"),
     ("big_initramfs_sized", "nonroot_initramfs initramfs_options=size=90%",
      "nrexpect=leaf nrleaf=tmpfs nrbig=full", "", "big"),
+    # Real clients (tools/testing/guest/runtimes.spec): busybox, util-linux,
+    # bubblewrap (root and unprivileged) and crun, plus the escape test; on
+    # rootfs, pivot_root fails with EINVAL and the escape controls find the
+    # initramfs's files. util-linux switch_root must work either way.
+    ("runtimes", "nonroot_initramfs", "nrtest=runtimes nrexpect=leaf", "", "runtimes"),
+    ("runtimes_off", "", "nrtest=runtimes nrexpect=rootfs", "", "runtimes"),
+    ("switch_root", "nonroot_initramfs", "nrtest=switch_root nrexpect=leaf", "", "runtimes"),
+    ("switch_root_off", "", "nrtest=switch_root nrexpect=rootfs", "", "runtimes"),
     *BAD_VALUES,
     # Stock 6.12 panics on a bad initramfs_options=; without the feature,
     # this kernel still does, as upstream.
@@ -252,7 +264,12 @@ def build_test_initramfs():
     image = cpio + ".gz"
     with open(image, "wb") as f:
         f.write(gzip.compress(data, mtime=0))
-    return image
+    # The same plus the container runtimes and their libraries.
+    runtimes = os.path.join(IMAGES, "runtimes.cpio.gz")
+    sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"), "-z",
+        "-t", str(PAYLOAD_MTIME), "-o", runtimes, os.path.join(guest, "initramfs.spec"),
+        payload_spec, os.path.join(guest, "runtimes.spec")], env=env)
+    return image, runtimes
 
 
 class Result:
@@ -366,6 +383,8 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
             image = None
     elif media == "no-initrd":
         image = None
+    elif media == "runtimes":
+        image = images["runtimes"]
     elif media == "initrd":
         image = images["disk"]
     boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem, timeout=180,
@@ -388,23 +407,33 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
 
 
 def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--images", action="store_true",
+                   help="only build the images kernel variants need")
+    p.add_argument("boots", nargs="*", help="run only these boots (default: all)")
+    args = p.parse_args()
     os.makedirs(LOGS, exist_ok=True)
-    if sys.argv[1:] == ["--images"]:
-        # What kernel variants need before they are built.
+    if args.images:
         build_test_initramfs()
         return
-    variants = {case[3] for case in BOOT_CASES if len(case) > 3}
-    variants |= {case[2] for case in KUNIT_BOOTS if len(case) > 2}
+    kunit_boots = [c for c in KUNIT_BOOTS if not args.boots or c[0] in args.boots]
+    boot_cases = [c for c in BOOT_CASES if not args.boots or c[0] in args.boots]
+    unknown = set(args.boots) - {c[0] for c in kunit_boots + boot_cases}
+    if unknown:
+        sys.exit(f"run_tests: no such boot: {' '.join(sorted(unknown))}")
+    variants = {case[3] for case in boot_cases if len(case) > 3}
+    variants |= {case[2] for case in kunit_boots if len(case) > 2}
     for variant in variants | {""}:
         path = qemu_run.kernel_image(BUILD, ARCH, variant)
         if not os.path.exists(path):
             sys.exit(f"run_tests: {path} missing; run 'make test' (it builds the variants)")
-    image = build_test_initramfs()
-    images = {"test": image, "disk": build_test_disk(image), "big": big_image(image)}
+    image, runtimes = build_test_initramfs()
+    images = {"test": image, "disk": build_test_disk(image), "big": big_image(image),
+              "runtimes": runtimes}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        jobs = [pool.submit(run_kunit, image, *case) for case in KUNIT_BOOTS]
-        jobs += [pool.submit(run_boot, images, *case) for case in BOOT_CASES]
+        jobs = [pool.submit(run_kunit, image, *case) for case in kunit_boots]
+        jobs += [pool.submit(run_boot, images, *case) for case in boot_cases]
         results = [job.result() for job in jobs]
 
     print("KTAP version 1")
