@@ -37,6 +37,10 @@ if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.config-stamp" 2>/dev/null)" != "$s
 		[ "$(cat "$base_obj/.config-stamp" 2>/dev/null)" = "$(config_stamp "${fragments[@]:0:2}")" ]; then
 		stage "starting $OBJ from a copy of $base_obj"
 		cp -a "$base_obj/." "$OBJ/"
+		# objtool's build records absolute paths; had it to be rebuilt, every
+		# object would be too, as each depends on it.
+		grep -rlF --include='.*.cmd' --include='*.d' "$base_obj/" "$OBJ" |
+			xargs -r sed -i "s|$base_obj/|$OBJ/|g"
 	fi
 	stage "configuring $ARCH${VARIANT:+ ($VARIANT)}: tinyconfig + ${fragments[*]##*/}"
 	if ! "${kmake[@]}" rustavailable >"$LOGDIR/rustavailable.log" 2>&1; then
