@@ -349,6 +349,26 @@ def summarize(records):
     return out
 
 
+def paired(records, payload, metric, quiet=True):
+    """Cell 2 minus cell 1 for each RAM step: [(difference, ratio)]."""
+    by = {}
+    for rec in records:
+        if not rec["errors"] and rec["quiet"] == quiet and rec["kernel"] == KERNEL \
+                and rec["payload"] == payload and rec["cell"] in ("plain", "nonroot"):
+            by[(rec["cell"], rec["run"])] = boot_metrics(rec).get(metric)
+    out = []
+    for (cell, run), b in by.items():
+        a = by.get(("plain", run))
+        if cell == "nonroot" and a is not None and b is not None:
+            out.append((b - a, b / a))
+    return out
+
+
+def spread(values, fmt="{:+.0f}"):
+    return (f"{fmt.format(statistics.median(values))} "
+            f"({fmt.format(min(values))}..{fmt.format(max(values))})") if values else ""
+
+
 # ---------------------------------------------------------------- kernel size
 
 RESIDENT_SYMS = ["_text", "_etext", "__start_rodata", "__end_rodata", "_sdata", "_edata",
@@ -406,28 +426,38 @@ def rst_table(header, rows):
     return "\n".join([sep, line(header), sep, *[line(r) for r in rows], sep])
 
 
-def evaluate(summary, payloads, sizes_on, sizes_off, archives):
+def evaluate(summary, records, payloads, sizes_on, sizes_off, archives):
     """The issue's targets: (target, met, measured, why missed)."""
     q = lambda cell, p, metric: summary.get((cell, p, True, KERNEL), {}).get(metric)  # noqa
     targets = []
-    own, ratios = [], []
+    own, total, ratios = [], [], []
     for p in payloads:
         a, b = q("plain", p, "mnt_window_us"), q("nonroot", p, "mnt_window_us")
         if a and b:
             own.append((p, (b[0] - a[0]) / 1000))
-        a, b = q("plain", p, "init_ms"), q("nonroot", p, "init_ms")
-        if a and b:
-            ratios.append((p, b[0] / a[0], b[0] - a[0]))
+        pairs = paired(records, p, "init_ms")
+        if pairs:
+            total.append((p, statistics.median(d for d, _ in pairs)))
+            ratios.append((p, max(r for _, r in pairs)))
     worst = max(own, key=lambda x: x[1]) if own else None
     met = bool(own) and all(c <= 0.5 for _, c in own)
     targets.append(("the feature's own mount+chdir+chroot <= 0.5 ms (printk window, quiet)",
                     met, f"worst {worst[0]}: {worst[1]:+.3f} ms" if worst else "no data",
                     "" if met else "the window grew by more than 0.5 ms"))
+    worst = max(total, key=lambda x: x[1]) if total else None
+    met = bool(total) and all(c <= 0.5 for _, c in total)
+    window = max(c for _, c in own) if own else 0
+    targets.append(("whole boot, cell 2 - cell 1 <= 0.5 ms (kernel start to final init)", met,
+                    ", ".join(f"{p}: {c:+.3f} ms" for p, c in total), "" if met else
+                    f"at most {window:.2f} ms of it is in the mnt_init() window; the rest "
+                    "comes later in the boot and is not attributed here (the feature's "
+                    "other boot-time code: devtmpfsd detaching two mounts); the pairs' "
+                    "spread is in 'The feature's own cost'"))
     worst = max(ratios, key=lambda x: x[1]) if ratios else None
-    met = bool(ratios) and all(r <= 1.01 for _, r, _ in ratios)
-    targets.append(("cell 2 never above 1.01x plain (kernel start to final init)", met,
-                    f"worst {worst[0]}: {worst[1]:.4f}x ({worst[2]:+.3f} ms)" if worst
-                    else "no data", "" if met else "see the time table"))
+    met = bool(ratios) and all(r <= 1.01 for _, r in ratios)
+    targets.append(("cell 2 never above 1.01x plain (every pair of boots)", met,
+                    f"worst {worst[0]}: {worst[1]:.4f}x" if worst else "no data",
+                    "" if met else "see the time table"))
     for p in (p for p in payloads if p.startswith("256M")):
         c, n = q("copy", p, "init_ms"), q("nonroot", p, "init_ms")
         if c and n:
@@ -524,8 +554,8 @@ def svg_plot(summary, payloads, path):
         f.write("\n".join(out) + "\n")
 
 
-def write_report(path, summary, payloads, archives, boots, sizes, console, built_in,
-                 targets, wall, argv):
+def write_report(path, summary, records, payloads, archives, boots, sizes, console,
+                 built_in, targets, wall, argv):
     on, on_sections = sizes[KERNEL]
     off, off_sections = sizes[KERNEL_OFF]
     L = []
@@ -567,7 +597,9 @@ def write_report(path, summary, payloads, archives, boots, sizes, console, built
           "under -icount) and CLOCK_BOOTTIME first thing; the kernel's start is",
           "CLOCK_BOOTTIME plus the sched_clock offset the kernel logs (\"sched_clock:",
           "Marking stable\"). Power-on adds qboot loading the kernel and the archive",
-          "through fw_cfg and the decompressor: the last column.", ""]
+          "through fw_cfg and the decompressor: the last column. The spread is the RAM",
+          f"steps ({PHASE_MIB} MiB per boot; boots with equal RAM repeat to about 20 us),",
+          "in every cell alike: compare cells by the medians or by pairs of boots.", ""]
     rows = []
     for p in payloads:
         base = summary.get(("plain", p, True, KERNEL), {}).get("init_ms")
@@ -586,7 +618,8 @@ def write_report(path, summary, payloads, archives, boots, sizes, console, built
                      "power-on ms"], rows), ""]
     L += ["Memory", "======", "",
           "MiB; peak and steady (after 2 s at the final init) memory in use,",
-          "steady MemAvailable + pcp and Shmem; ratios of the peak medians.", ""]
+          "steady MemAvailable + pcp and Shmem; ratios of the peak medians. The",
+          f"spread of MemAvailable is the RAM steps ({PHASE_MIB} MiB per boot).", ""]
     rows = []
     for p in payloads:
         sm = lambda c: summary.get((c, p, True, KERNEL), {})  # noqa: E731
@@ -604,8 +637,8 @@ def write_report(path, summary, payloads, archives, boots, sizes, console, built
     L += [rst_table(["payload", "cell", "peak", "vs 1", "vs 3", "steady used",
                      "MemAvailable+pcp", "Shmem"], rows), ""]
     L += ["The feature's own cost", "======================", "",
-          "Cell 2 minus cell 1, medians, quiet; each boot of cell 2 is paired with",
-          "the boot of cell 1 with the same RAM. Under -icount both execute the same",
+          "Cell 2 minus cell 1, quiet: the median and (min..max) of the differences",
+          "between the boots with the same RAM. Under -icount both execute the same",
           "instructions but the feature's, so the difference is its cost. The printk",
           "window runs from mnt_init()'s \"Mountpoint-cache\" message to the next",
           "message both cells print and holds the mount, chdir and chroot. The",
@@ -616,11 +649,10 @@ def write_report(path, summary, payloads, archives, boots, sizes, console, built
     for p in payloads:
         a = summary.get(("plain", p, True, KERNEL), {})
         b = summary.get(("nonroot", p, True, KERNEL), {})
-        d = lambda k, scale: (f"{(b[k][0] - a[k][0]) * scale:+.0f}"  # noqa: E731
-                              if k in a and k in b else "")
-        if "init_ms" in a and "init_ms" in b:
-            rows.append([p, d("init_ms", 1000), d("boottime_ms", 1000),
-                         d("mnt_window_us", 1)])
+        us = lambda m: [d * 1000 for d, _ in paired(records, p, m)]  # noqa: E731
+        rows.append([p, spread(us("init_ms")), spread(us("boottime_ms")),
+                     f"{b['mnt_window_us'][0] - a['mnt_window_us'][0]:+.0f}"
+                     if "mnt_window_us" in a and "mnt_window_us" in b else ""])
     L += [rst_table(["payload", "kernel start to final init (us)", "CLOCK_BOOTTIME (us)",
                      "printk window (us)"], rows), ""]
     if console:
@@ -734,7 +766,8 @@ def main():
     built_in = None
     if get("plain", True) and get("plain", True, KERNEL_OFF):
         built_in = (get("plain", True)[0] - get("plain", True, KERNEL_OFF)[0]) * 1000
-    targets = evaluate(summary, payloads, sizes[KERNEL][0], sizes[KERNEL_OFF][0], archives)
+    targets = evaluate(summary, records, payloads, sizes[KERNEL][0], sizes[KERNEL_OFF][0],
+                       archives)
     wall = time.monotonic() - start
     failed = [r for r in records if r["errors"]]
 
@@ -745,8 +778,8 @@ def main():
     write_csv(os.path.join(OUT, "summary.csv"), summary)
     report_dir = OUT if args.no_report else HERE
     argv = [a for a in sys.argv[1:] if a != "--no-report"]
-    write_report(os.path.join(report_dir, "results.rst"), summary, payloads, archives, args.boots,
-                 sizes, console, built_in, targets, wall, argv)
+    write_report(os.path.join(report_dir, "results.rst"), summary, records, payloads, archives,
+                 args.boots, sizes, console, built_in, targets, wall, argv)
     svg_plot(summary, payloads, os.path.join(report_dir, "results.svg"))
     for t, ok, m, why in targets:
         print(f"bench: target {'met   ' if ok else 'MISSED'} {t}: {m} {why}".rstrip())
