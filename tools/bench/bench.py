@@ -426,7 +426,7 @@ def rst_table(header, rows):
     return "\n".join([sep, line(header), sep, *[line(r) for r in rows], sep])
 
 
-def evaluate(summary, records, payloads, sizes_on, sizes_off, archives):
+def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
     """The issue's targets: (target, met, measured, why missed)."""
     q = lambda cell, p, metric: summary.get((cell, p, True, KERNEL), {}).get(metric)  # noqa
     targets = []
@@ -471,7 +471,7 @@ def evaluate(summary, records, payloads, sizes_on, sizes_off, archives):
         if c and n:
             d = c[0] - n[0]
             need = 0.9 * SIZES["256M"] / MIB
-            archive = os.path.getsize(archives[p]) / MIB
+            archive = archive_bytes[p] / MIB
             targets.append((f"{p}: peak memory >= 0.9x payload ({need:.0f} MiB) below the copy",
                             d >= need, f"{d:.1f} MiB below", "" if d >= need else
                             f"cell 2's peak is the unpack, archive ({archive:.0f} MiB) and "
@@ -509,13 +509,13 @@ def svg_plot(summary, payloads, path):
     mems = [v["peak_used_mib"][2] for v in quiet.values() if "peak_used_mib" in v] or [1]
     t_lo, t_hi = 10 ** int(math.log10(min(times) / 2)), max(times) * 1.3
     m_hi = max(mems) * 1.1
-    scales = [("init_ms", "time to the final init (ms, virtual, log scale)",
+    scales = [("init_ms", "kernel start to the final init (virtual, log scale)",
                lambda v: math.log(v / t_lo) / math.log(t_hi / t_lo) * panel_w,
                [x for e in range(6) for x in (10 ** e, 2 * 10 ** e, 5 * 10 ** e)
-                if t_lo <= x <= t_hi]),
+                if t_lo <= x <= t_hi], lambda t: f"{t / 1000:g} s" if t >= 1000 else f"{t:g} ms"),
               ("peak_used_mib", "peak memory in use (MiB)",
                lambda v: v / m_hi * panel_w,
-               [x for x in range(0, int(m_hi), 100 if m_hi > 300 else 10)])]
+               [x for x in range(0, int(m_hi), 100 if m_hi > 300 else 10)], str)]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="10">',
            f'<rect width="{width}" height="{height}" fill="white"/>']
@@ -523,7 +523,7 @@ def svg_plot(summary, payloads, path):
         x = label_w + j * 100
         out.append(f'<rect x="{x}" y="6" width="10" height="10" fill="{colors[name]}"/>'
                    f'<text x="{x + 14}" y="15">{j + 1} {name}</text>')
-    for k, (metric, title, scale, ticks) in enumerate(scales):
+    for k, (metric, title, scale, ticks, label) in enumerate(scales):
         x0 = label_w + k * (panel_w + 50)
         y1 = top_y + len(payloads) * group_h
         out.append(f'<text x="{x0}" y="36" font-weight="bold">{title}</text>')
@@ -531,7 +531,7 @@ def svg_plot(summary, payloads, path):
             x = x0 + scale(t) if t else x0
             out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top_y - 6}" y2="{y1}" '
                        f'stroke="#dddddd"/><text x="{x:.1f}" y="{top_y - 8}" font-size="8" '
-                       f'text-anchor="middle">{t:g}</text>')
+                       f'text-anchor="middle">{label(t)}</text>')
         for i, p in enumerate(payloads):
             y0 = top_y + i * group_h
             if k == 0:
@@ -554,7 +554,7 @@ def svg_plot(summary, payloads, path):
         f.write("\n".join(out) + "\n")
 
 
-def write_report(path, summary, records, payloads, archives, boots, sizes, console,
+def write_report(path, summary, records, payloads, archive_bytes, boots, sizes, console,
                  built_in, targets, wall, argv):
     on, on_sections = sizes[KERNEL]
     off, off_sections = sizes[KERNEL_OFF]
@@ -583,7 +583,7 @@ def write_report(path, summary, records, payloads, archives, boots, sizes, conso
           "The 256 MiB payloads are a subset of the matrix (gzip only: random and",
           "text) so that the run fits in 30 minutes on 2 cores.", ""]
     L += [rst_table(["payload", "archive bytes"],
-                    [[p, os.path.getsize(archives[p])] for p in payloads]), ""]
+                    [[p, archive_bytes[p]] for p in payloads]), ""]
     L += ["Memory in use is MemTotal - MemFree - the pages on the per-cpu free lists",
           "(``count:`` in /proc/zoneinfo); MemAvailable is shown with those pages added.",
           "Peak: the larger of the kernel's unpack (memory at the first userspace",
@@ -712,7 +712,15 @@ def main():
     ap.add_argument("--jobs", type=int, default=2, help="boots at a time (default 2)")
     ap.add_argument("--no-report", action="store_true",
                     help="keep the results under build/bench only (for trial runs)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="write the report again from build/bench/raw.json, no boots")
     args = ap.parse_args()
+    if args.report_only:
+        with open(os.path.join(OUT, "raw.json")) as f:
+            raw = json.load(f)
+        report(raw["boots"], raw["kernel_sizes"], raw["wall_s"], raw.get("argv", []),
+               OUT if args.no_report else HERE)
+        return
     if os.environ.get("ARCH", ARCH) != ARCH:
         sys.exit("bench: x86_64 only (the final init reads the TSC; qboot)")
     payloads = args.payloads.split(",")
@@ -751,8 +759,25 @@ def main():
                   f"{'' if rec['quiet'] else ' verbose'} {rec['kernel']} #{rec['run']}: "
                   f"{status} ({rec['wall_s']:.0f} s wall)", flush=True)
 
-    summary = summarize(records)
     sizes = {v: kernel_sizes(v) for v in (KERNEL, KERNEL_OFF)}
+    wall = time.monotonic() - start
+    argv = [a for a in sys.argv[1:] if a != "--no-report"]
+    with open(os.path.join(OUT, "raw.json"), "w") as f:
+        json.dump({"boots": records, "kernel_sizes": sizes, "wall_s": wall, "argv": argv},
+                  f, indent=1)
+    failed = [r for r in records if r["errors"]]
+    report(records, sizes, wall, argv, OUT if args.no_report else HERE)
+    print(f"bench: {len(records) - len(failed)} boots ok, {len(failed)} failed; "
+          f"{wall / 60:.1f} min")
+    sys.exit(1 if failed else 0)
+
+
+def report(records, sizes, wall, argv, report_dir):
+    """Everything after the boots, from the raw data alone."""
+    payloads = [p for p in ALL_PAYLOADS if any(r["payload"] == p for r in records)]
+    boots = max(r["run"] for r in records) + 1
+    archive_bytes = {r["payload"]: r["initrd_bytes"] for r in records}
+    summary = summarize(records)
     console = {}
     get = lambda c, q, v=KERNEL: summary.get((c, CONSOLE_PAYLOAD, q, v), {}).get("init_ms")  # noqa
     if all(get(c, q) for c in ("plain", "nonroot") for q in (True, False)):
@@ -767,25 +792,17 @@ def main():
     if get("plain", True) and get("plain", True, KERNEL_OFF):
         built_in = (get("plain", True)[0] - get("plain", True, KERNEL_OFF)[0]) * 1000
     targets = evaluate(summary, records, payloads, sizes[KERNEL][0], sizes[KERNEL_OFF][0],
-                       archives)
-    wall = time.monotonic() - start
-    failed = [r for r in records if r["errors"]]
-
-    with open(os.path.join(OUT, "raw.json"), "w") as f:
-        json.dump({"boots": records, "kernel_sizes": sizes, "targets": targets,
-                   "console_us": console, "built_in_off_us": built_in, "wall_s": wall},
-                  f, indent=1)
+                       archive_bytes)
     write_csv(os.path.join(OUT, "summary.csv"), summary)
-    report_dir = OUT if args.no_report else HERE
-    argv = [a for a in sys.argv[1:] if a != "--no-report"]
-    write_report(os.path.join(report_dir, "results.rst"), summary, records, payloads, archives,
-                 args.boots, sizes, console, built_in, targets, wall, argv)
+    with open(os.path.join(OUT, "targets.json"), "w") as f:
+        json.dump({"targets": targets, "console_us": console, "built_in_off_us": built_in},
+                  f, indent=1)
+    write_report(os.path.join(report_dir, "results.rst"), summary, records, payloads,
+                 archive_bytes, boots, sizes, console, built_in, targets, wall, argv)
     svg_plot(summary, payloads, os.path.join(report_dir, "results.svg"))
     for t, ok, m, why in targets:
         print(f"bench: target {'met   ' if ok else 'MISSED'} {t}: {m} {why}".rstrip())
-    print(f"bench: {len(records) - len(failed)} boots ok, {len(failed)} failed; "
-          f"{wall / 60:.1f} min; report: {os.path.join(report_dir, 'results.rst')}")
-    sys.exit(1 if failed else 0)
+    print(f"bench: report: {os.path.join(report_dir, 'results.rst')}")
 
 
 if __name__ == "__main__":
