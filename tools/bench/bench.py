@@ -557,6 +557,9 @@ def svg_plot(summary, payloads, path):
 def write_report(path, summary, records, payloads, archive_bytes, boots, sizes, console,
                  built_in, targets, wall, argv):
     on, on_sections = sizes[KERNEL]
+    before = [r["before_kernel_ms"] for r in records if "before_kernel_ms" in r]
+    before = (min(before), max(before)) if before else (0, 0)
+    ppm = statistics.median(r["tsc_per_ns"] - 1 for r in records if "tsc_per_ns" in r) * 1e6
     off, off_sections = sizes[KERNEL_OFF]
     L = []
     L += [".. SPDX-License-Identifier: GPL-2.0", "",
@@ -596,10 +599,13 @@ def write_report(path, summary, records, payloads, archive_bytes, boots, sizes, 
           "cell 1 and cell 3. The final init reads the TSC (virtual ns since power-on",
           "under -icount) and CLOCK_BOOTTIME first thing; the kernel's start is",
           "CLOCK_BOOTTIME plus the sched_clock offset the kernel logs (\"sched_clock:",
-          "Marking stable\"). Power-on adds qboot loading the kernel and the archive",
-          "through fw_cfg and the decompressor: the last column. The spread is the RAM",
-          f"steps ({PHASE_MIB} MiB per boot; boots with equal RAM repeat to about 20 us),",
-          "in every cell alike: compare cells by the medians or by pairs of boots.", ""]
+          "Marking stable\"). The last column counts from power-on (TSC); the",
+          f"{before[0]:.0f} to {before[1]:.0f} ms between the two is what runs before the",
+          "kernel's clock starts (qboot, loading the images, the decompressor) plus the",
+          f"error of the kernel's TSC calibration ({ppm:.0f} ppm, so {ppm * 1e-3:.2f} ms per",
+          "second of boot). The spread comes from the RAM steps",
+          f"({PHASE_MIB} MiB per boot), in every cell alike: compare cells by the",
+          "medians or by pairs of boots.", ""]
     rows = []
     for p in payloads:
         base = summary.get(("plain", p, True, KERNEL), {}).get("init_ms")
