@@ -18,7 +18,7 @@ VARIANT    ?=
 export KERNEL_VERSION KERNEL_DEB_VERSION KERNEL_TARBALL_SHA256 BINDGEN_VERSION
 export ARCH BUILD KERNEL_SRC VARIANT
 
-.PHONY: all deps prepare build run test check refresh clean help
+.PHONY: all deps prepare build run test check bench refresh clean help
 
 all: build
 
@@ -26,6 +26,7 @@ help:
 	@echo 'make run    build if needed, boot with nonroot_initramfs, show a container pivot_root'
 	@echo 'make test   build if needed and run every test (KUnit + QEMU boot tests)'
 	@echo 'make check  checkpatch, rustfmt, CLIPPY=1 W=1 build of our code'
+	@echo 'make bench  boot time and memory against plain rootfs and the workarounds'
 	@echo 'make deps | prepare | build | refresh | clean'
 	@echo 'variables: ARCH=$(ARCH) KERNEL_SRC=<your 6.12 tree> BUILD=$(BUILD)'
 
@@ -51,6 +52,14 @@ test: build
 
 check: build
 	@tools/check.sh
+
+# Kernels the benchmark boots: the feature without test code, and without
+# the feature to measure the bytes it adds. BENCH_ARGS go to bench.py.
+BENCH_VARIANTS := no-tests feature-off
+
+bench: prepare
+	@for v in $(BENCH_VARIANTS); do VARIANT=$$v tools/build.sh || exit; done
+	@tools/bench/bench.py $(BENCH_ARGS)
 
 refresh:
 	@tools/refresh.sh

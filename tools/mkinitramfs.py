@@ -65,7 +65,10 @@ class Archive:
 
     def add_file(self, name, location, mode, uid, gid, links=()):
         with open(location, "rb") as f:
-            data = f.read()
+            self.add_data(name, f.read(), mode, uid, gid, links)
+
+    def add_data(self, name, data, mode, uid, gid, links=()):
+        """A regular file with `data` as its content."""
         names = [name, *links]
         for n in names:
             self.parents(n)

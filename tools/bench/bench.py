@@ -1,0 +1,815 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Benchmark nonroot_initramfs against plain rootfs and the userspace workarounds.
+
+Every boot runs under QEMU TCG with -icount shift=3,sleep=off: time in the
+guest is virtual and follows the instructions executed, so runs repeat to
+the microsecond while wall times vary by tens of percent. The kernel is
+the no-tests variant (the feature built in, no test code), booted with
+quiet and initramfs_async=0; the same kernel serves every cell:
+
+  1 plain     no feature: the initramfs stays in rootfs (the floor)
+  2 nonroot   nonroot_initramfs
+  3 copy      an outer init copies rootfs into a tmpfs, then switch_root
+  4 retain    retain_initrd: an outer init unpacks /sys/firmware/initrd a
+              second time into a tmpfs, then switch_root
+  5 bind      an outer init bind-mounts / on a directory and chroots there
+
+The final init (tools/bench/guest/bench-init.c) reads CLOCK_BOOTTIME first,
+then snapshots /proc/meminfo and the per-cpu free lists of /proc/zoneinfo,
+and dumps the kernel log (printk timestamps). Raw data goes to
+build/bench/, the summary to tools/bench/results.rst and results.svg.
+"""
+
+import argparse
+import concurrent.futures
+import csv
+import gzip
+import hashlib
+import inspect
+import json
+import math
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import mkinitramfs  # noqa: E402
+import qemu_run  # noqa: E402
+
+BUILD = os.environ.get("BUILD", os.path.join(REPO, "build"))
+ARCH = "x86_64"
+OUT = os.path.join(BUILD, "bench")
+KERNEL = "no-tests"
+KERNEL_OFF = "feature-off"
+MEM_MIB = 1536
+ICOUNT = ["-icount", "shift=3,sleep=off"]
+# Same on every boot; cells only add their own words.
+BASE_CMDLINE = "kunit.enable=0 initramfs_async=0 initramfs_options=size=90%"
+
+# name, what it is, kernel command line, expected root mount: file system
+# type and whether it is the root of the mount tree (rootfs itself).
+CELLS = [
+    ("plain", "plain boot, no feature", "", ("rootfs", True)),
+    ("nonroot", "nonroot_initramfs", "nonroot_initramfs", ("tmpfs", False)),
+    ("copy", "busybox cp -a to a tmpfs, switch_root", "rdinit=/outer/copy", ("tmpfs", False)),
+    ("retain", "retain_initrd, busybox [gunzip|] cpio to a tmpfs, switch_root",
+     "retain_initrd rdinit=/outer/retain", ("tmpfs", False)),
+    ("bind", "mount --bind / /newroot, chroot", "rdinit=/outer/bind", ("rootfs", False)),
+]
+CELL = {c[0]: c for c in CELLS}
+
+MIB = 1 << 20
+SIZES = {"4M": 4 * MIB, "256M": 256 * MIB}
+# The default matrix fits the 30-minute budget on a 2-core machine: all of
+# it at 4 MiB; at 256 MiB, gzip only (random: the archive is as big as the
+# files; text: the usual case, a compressed archive of compressible files).
+DEFAULT_PAYLOADS = ["4M-random-gz", "4M-random-raw", "4M-text-gz", "4M-text-raw",
+                    "256M-random-gz", "256M-text-gz"]
+ALL_PAYLOADS = [f"{s}-{c}-{z}" for s in SIZES for c in ("random", "text") for z in ("gz", "raw")]
+# What the console costs: cells 1 and 2 without quiet, this payload.
+CONSOLE_PAYLOAD = "4M-random-gz"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+# ---------------------------------------------------------------- images
+
+def payload_files(size, content, seed):
+    """(name, bytes) of the payload: files of 16 KiB to 1 MiB, seeded, that
+    add up to `size`. "random" does not compress; "text" is words from a
+    small vocabulary, which gzip shrinks about threefold like binaries."""
+    rng = random.Random(seed)
+    if content == "text":
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz")
+                         for _ in range(rng.randint(2, 9))) for _ in range(4000)]
+        pool = " ".join(rng.choices(vocab, k=(8 * MIB) // 6)).encode()[:8 * MIB]
+    files, left, i = [], size, 0
+    while left:
+        n = min(left, rng.randint(16 << 10, 1 << 20))
+        if content == "random":
+            data = rng.randbytes(n)
+        else:
+            off = rng.randrange(0, len(pool) - n)
+            data = pool[off:off + n]
+        files.append((f"/payload/{i:05d}", data))
+        left -= n
+        i += 1
+    return files
+
+
+def build_init(images):
+    out = os.path.join(images, "bench-init")
+    src = os.path.join(HERE, "guest", "bench-init.c")
+    if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
+        sh(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o", out, src])
+    return out
+
+
+def build_archive(images, name, init):
+    """The archive for payload `name`, rebuilt only when an input changed.
+    Every cell boots the same archive: base files, the outer inits and the
+    payload; rdinit= picks the first program."""
+    size, content, comp = name.split("-")
+    guest = os.path.join(HERE, "guest")
+    base = [("/init", init), ("/bin/busybox", "/usr/bin/busybox")]
+    base += [(f"/outer/{c}", os.path.join(guest, f"outer-{c}")) for c in ("copy", "retain", "bind")]
+    h = hashlib.sha256((inspect.getsource(payload_files) +
+                        inspect.getsource(build_archive)).encode())
+    for _, path in base:
+        h.update(open(path, "rb").read())
+    path = os.path.join(images, f"{name}.cpio" + (".gz" if comp == "gz" else ""))
+    stamp = path + ".sha256"
+    if os.path.exists(path) and open(stamp).read() == h.hexdigest():
+        return path
+    a = mkinitramfs.Archive(0)
+    for d in ("/dev", "/proc", "/sys", "/newroot", "/outer", "/bin"):
+        a.add_dir(d, 0o755, 0, 0)
+    a.add_node("/dev/console", 0o600, 0, 0, "c", 5, 1)
+    for guest_path, host_path in base:
+        a.add_file(guest_path, host_path, 0o755, 0, 0)
+    for fname, data in payload_files(SIZES[size], content, f"{size}-{content}"):
+        a.add_data(fname, data, 0o644, 0, 0)
+    data = a.finish()
+    if comp == "gz":
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    with open(stamp, "w") as f:
+        f.write(h.hexdigest())
+    return path
+
+
+# ---------------------------------------------------------------- boots
+
+KLOG = re.compile(r"^<\d+>\[\s*(\d+\.\d+)\] (.*)$")
+
+
+def parse_boot(log):
+    """The facts the final init printed, or an "error" entry."""
+    r = {"mem": {}, "klog": []}
+    for line in log.splitlines():
+        m = re.search(r"bench: (.*)$", line)
+        if not m:
+            continue
+        fact = m.group(1)
+        if fact.startswith("klog "):
+            k = KLOG.match(fact[5:])
+            if k:
+                r["klog"].append((float(k.group(1)), k.group(2)))
+        elif fact.startswith("mem "):
+            name, *kv = fact.split()[1:]
+            r["mem"][name] = {k: int(v) for k, v in (x.split("=") for x in kv)}
+        elif fact.startswith("root "):
+            r["root"] = dict(x.split("=") for x in fact.split()[1:])
+        elif fact.startswith("payload "):
+            r["payload"] = {k: int(v) for k, v in (x.split("=") for x in fact.split()[1:])}
+        elif fact.startswith(("init_ns=", "steady_ns=", "init_tsc=", "steady_tsc=")):
+            k, v = fact.split("=")
+            r[k] = int(v)
+        elif fact.startswith("error "):
+            r.setdefault("errors", []).append(fact)
+        elif fact == "done":
+            r["done"] = True
+    return r
+
+
+def klog_marks(klog):
+    """Times (s) of the kernel messages around the steps we measure."""
+    marks = {}
+    for i, (t, text) in enumerate(klog):
+        if text.startswith("Mountpoint-cache hash table entries"):
+            marks["mnt_init"] = t
+            # The first message after mnt_init() that both layouts print.
+            for t2, text2 in klog[i + 1:]:
+                if "initramfs goes to a tmpfs" not in text2:
+                    marks["after_mnt_init"] = t2
+                    break
+        elif "initramfs goes to a tmpfs" in text:
+            marks["nonroot_info"] = t
+            if i + 1 < len(klog):
+                marks["after_nonroot_info"] = klog[i + 1][0]
+        elif text.startswith(("Trying to unpack rootfs image", "Unpacking initramfs")):
+            marks["unpack"] = t
+        elif text.startswith("Freeing initrd memory:"):
+            marks["initrd_freed"] = t
+            marks["initrd_freed_kb"] = int(re.search(r"(\d+)K", text).group(1))
+        elif re.match(r"Run \S+ as init process", text):
+            marks["run_init"] = t
+        elif text.startswith("sched_clock: Marking stable"):
+            gtod, _, raw, _ = (int(x) for x in re.findall(r"-?\d+", text))
+            marks["sched_minus_ktime_ns"] = raw - gtod
+        elif text.startswith("Memory: ") and "available" in text:
+            marks["memory_line"] = text
+    return marks
+
+
+def check(r, cell, payload_bytes):
+    fstype, is_tree_root = CELL[cell][3]
+    errors = list(r.get("errors", []))
+    if not r.get("done") or "init_tsc" not in r:
+        errors.append("final init did not finish")
+        return errors
+    root = r.get("root", {})
+    if root.get("fstype") != fstype or (root.get("id") == root.get("parent")) != is_tree_root:
+        errors.append(f"root mount {root}, expected {fstype} "
+                      f"{'' if is_tree_root else 'not '}the tree's root")
+    if r.get("payload", {}).get("bytes") != payload_bytes:
+        errors.append(f"payload {r.get('payload')}, expected {payload_bytes} bytes")
+    if cell in ("copy", "retain") and "peak" not in r["mem"]:
+        errors.append("no peak snapshot from the outer init")
+    return errors
+
+
+# Under -icount a boot repeats to the microsecond, so five equal boots would
+# show no spread, and one boot tells little: the timer tick (HZ=250, 4 ms)
+# quantizes waits, so 0.3 ms more work can end one tick later at the final
+# init, or not, depending on where the boot stands against the tick. Boot r
+# gets PHASE_MIB * r MiB more RAM: freeing the pages into the allocator,
+# between mnt_init() and the first tick-bound waits, takes about 0.14 ms
+# per MiB, so the five boots sample the phase across about one tick. Every
+# cell uses the same sizes; cells are compared boot r against boot r.
+PHASE_MIB = 7
+
+
+def guest_mem(run):
+    return f"{MEM_MIB + PHASE_MIB * run}M"
+
+
+def run_boot(job):
+    cell, payload, run, quiet, variant, image = job
+    logs = os.path.join(OUT, "logs")
+    tag = f"{cell}-{payload}-{'q' if quiet else 'v'}-{variant}-{run}"
+    log = os.path.join(logs, tag + ".log")
+    append = f"{BASE_CMDLINE} {'quiet' if quiet else ''} {CELL[cell][2]}"
+    if payload.endswith("-gz"):
+        append += " benchgz=1"
+    kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
+    boot = qemu_run.boot(kernel, image, " ".join(append.split()), log, arch=ARCH, mem=guest_mem(run),
+                         timeout=900, extra=ICOUNT)
+    r = parse_boot(boot.log)
+    size = SIZES[payload.split("-")[0]]
+    rec = {"cell": cell, "payload": payload, "run": run, "quiet": quiet, "kernel": variant,
+           "cmdline": append, "wall_s": round(boot.seconds, 2), "log": log,
+           "initrd_bytes": os.path.getsize(image), "payload_bytes": size,
+           "errors": (["timed out"] if boot.timed_out else []) + check(r, cell, size)}
+    if "init_tsc" in r:
+        rec["marks"] = m = klog_marks(r["klog"])
+        # Under -icount the TSC counts virtual ns from power-on, so it
+        # includes qboot loading the images. The kernel's sched_clock counts
+        # the TSC from the kernel's own start (setup_arch()); once stable it
+        # is CLOCK_BOOTTIME plus the offset the kernel logs, which also
+        # cancels the 4 ms steps BOOTTIME took on the early jiffies clock.
+        rec["power_on_ms"] = r["init_tsc"] / 1e6
+        rec["boottime_ms"] = r["init_ns"] / 1e6
+        if "sched_minus_ktime_ns" in m:
+            rec["init_ms"] = (r["init_ns"] + m["sched_minus_ktime_ns"]) / 1e6
+            rec["before_kernel_ms"] = rec["power_on_ms"] - rec["init_ms"]
+        else:
+            rec["errors"].append("no 'sched_clock: Marking stable' message")
+        rec["tsc_per_ns"] = (r["steady_tsc"] - r["init_tsc"]) / (r["steady_ns"] - r["init_ns"])
+        if not 0.999 < rec["tsc_per_ns"] < 1.001:
+            rec["errors"].append(f"TSC at {rec['tsc_per_ns']:.4f} GHz, not 1 (no -icount?)")
+        rec["mem"] = r["mem"]
+        rec["root"] = r.get("root")
+    return rec
+
+
+# ---------------------------------------------------------------- metrics
+
+def boot_metrics(rec):
+    m = rec["marks"]
+    mem = rec["mem"]
+    # An initrd the kernel keeps (retain_initrd) stays reserved: in use,
+    # but outside MemTotal, where a freed one lands.
+    kept_kb = 0 if "initrd_freed_kb" in m else -(-rec["initrd_bytes"] // 4096) * 4
+
+    def used_kb(s):
+        """Memory in use, the per-cpu free lists counted as free."""
+        return s["total_kb"] - s["free_kb"] - s["pcp_kb"] + kept_kb
+
+    out = {k: rec[k] for k in ("init_ms", "boottime_ms", "power_on_ms", "before_kernel_ms")}
+    if "mnt_init" in m and "after_mnt_init" in m:
+        out["mnt_window_us"] = (m["after_mnt_init"] - m["mnt_init"]) * 1e6
+    if "unpack" in m and "initrd_freed" in m:
+        out["unpack_ms"] = (m["initrd_freed"] - m["unpack"]) * 1e3
+    steady = mem["steady"]
+    out["steady_used_mib"] = used_kb(steady) / 1024
+    out["steady_avail_mib"] = (steady["available_kb"] + steady["pcp_kb"]) / 1024
+    out["steady_shmem_mib"] = steady["shmem_kb"] / 1024
+    # During the kernel's unpack the archive and the files are both
+    # resident; the kernel then frees the archive (unless retain_initrd),
+    # so that moment is the init snapshot plus what it freed. The outer
+    # inits of cells 3 and 4 snapshot their own peak before switch_root.
+    peak = used_kb(mem["init"]) + m.get("initrd_freed_kb", 0)
+    if "peak" in mem:
+        peak = max(peak, used_kb(mem["peak"]))
+    out["peak_used_mib"] = peak / 1024
+    return out
+
+
+METRICS = [
+    ("init_ms", "ms", "kernel start to the final init (sched_clock)"),
+    ("boottime_ms", "ms", "CLOCK_BOOTTIME at the final init"),
+    ("power_on_ms", "ms", "power-on to the final init (TSC)"),
+    ("before_kernel_ms", "ms", "power-on to the kernel's start (firmware, decompressor)"),
+    ("mnt_window_us", "us", "printk window: mnt_init() to the next message"),
+    ("unpack_ms", "ms", "printk window: the kernel's unpack"),
+    ("peak_used_mib", "MiB", "peak memory in use"),
+    ("steady_used_mib", "MiB", "steady memory in use"),
+    ("steady_avail_mib", "MiB", "steady MemAvailable + pcp"),
+    ("steady_shmem_mib", "MiB", "steady Shmem"),
+]
+
+
+def summarize(records):
+    """{(cell, payload, quiet, kernel): {metric: (median, min, max, n)}}"""
+    groups = {}
+    for rec in records:
+        if rec["errors"]:
+            continue
+        key = (rec["cell"], rec["payload"], rec["quiet"], rec["kernel"])
+        groups.setdefault(key, []).append(boot_metrics(rec))
+    out = {}
+    for key, ms in groups.items():
+        out[key] = {}
+        for name, *_ in METRICS:
+            vals = [m[name] for m in ms if name in m]
+            if vals:
+                out[key][name] = (statistics.median(vals), min(vals), max(vals), len(vals))
+    return out
+
+
+def paired(records, payload, metric, quiet=True):
+    """Cell 2 minus cell 1 for each RAM step: [(difference, ratio)]."""
+    by = {}
+    for rec in records:
+        if not rec["errors"] and rec["quiet"] == quiet and rec["kernel"] == KERNEL \
+                and rec["payload"] == payload and rec["cell"] in ("plain", "nonroot"):
+            by[(rec["cell"], rec["run"])] = boot_metrics(rec).get(metric)
+    out = []
+    for (cell, run), b in by.items():
+        a = by.get(("plain", run))
+        if cell == "nonroot" and a is not None and b is not None:
+            out.append((b - a, b / a))
+    return out
+
+
+def spread(values, fmt="{:+.0f}"):
+    return (f"{fmt.format(statistics.median(values))} "
+            f"({fmt.format(min(values))}..{fmt.format(max(values))})") if values else ""
+
+
+# ---------------------------------------------------------------- kernel size
+
+RESIDENT_SYMS = ["_text", "_etext", "__start_rodata", "__end_rodata", "_sdata", "_edata",
+                 "__bss_start", "__bss_stop", "__init_begin", "__init_end", "_end"]
+
+
+def kernel_sizes(variant):
+    """Resident bytes of vmlinux: text, rodata, data and bss (init is freed
+    after boot), by the linker's symbols and by the allocated sections."""
+    vmlinux = os.path.join(BUILD, f"obj-{ARCH}-{variant}", "vmlinux")
+    nm = subprocess.run(["llvm-nm", vmlinux], capture_output=True, text=True, check=True).stdout
+    sym = {}
+    for line in nm.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] in RESIDENT_SYMS:
+            sym[parts[2]] = int(parts[0], 16)
+    sizes = {
+        "text": sym["_etext"] - sym["_text"],
+        "rodata": sym["__end_rodata"] - sym["__start_rodata"],
+        "data": sym["_edata"] - sym["_sdata"],
+        "bss": sym["__bss_stop"] - sym["__bss_start"],
+        "init": sym["__init_end"] - sym["__init_begin"],
+    }
+    sizes["resident"] = sizes["text"] + sizes["rodata"] + sizes["data"] + sizes["bss"]
+    # Exact sizes: the symbols above sit on page boundaries. Allocated
+    # sections, those in the init region freed after boot.
+    readelf = subprocess.run(["llvm-readelf", "-S", "-W", vmlinux], capture_output=True,
+                             text=True, check=True).stdout
+    sections = {}
+    for line in readelf.splitlines():
+        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)"
+                     r"\s+\S+\s+(\S*A\S*)", line)
+        if not m:
+            continue
+        name, addr, size = m.group(1), int(m.group(2), 16), int(m.group(3), 16)
+        if addr:
+            sections[name] = (size, sym["__init_begin"] <= addr < sym["__init_end"])
+    sizes["resident_sections"] = sum(n for n, init in sections.values() if not init)
+    sizes["init_sections"] = sum(n for n, init in sections.values() if init)
+    return sizes, sections
+
+
+# ---------------------------------------------------------------- report
+
+def fmt_spread(v, unit):
+    med, lo, hi, n = v
+    digits = 1 if unit in ("MiB", "us") else 2
+    return f"{med:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+def rst_table(header, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    sep = "  ".join("=" * w for w in widths)
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([sep, line(header), sep, *[line(r) for r in rows], sep])
+
+
+def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
+    """The issue's targets: (target, met, measured, why missed)."""
+    q = lambda cell, p, metric: summary.get((cell, p, True, KERNEL), {}).get(metric)  # noqa
+    targets = []
+    own, total, ratios = [], [], []
+    for p in payloads:
+        a, b = q("plain", p, "mnt_window_us"), q("nonroot", p, "mnt_window_us")
+        if a and b:
+            own.append((p, (b[0] - a[0]) / 1000))
+        pairs = paired(records, p, "init_ms")
+        if pairs:
+            total.append((p, statistics.median(d for d, _ in pairs)))
+            ratios.append((p, max(r for _, r in pairs)))
+    worst = max(own, key=lambda x: x[1]) if own else None
+    met = bool(own) and all(c <= 0.5 for _, c in own)
+    targets.append(("the feature's own mount+chdir+chroot <= 0.5 ms (printk window, quiet)",
+                    met, f"worst {worst[0]}: {worst[1]:+.3f} ms" if worst else "no data",
+                    "" if met else "the window grew by more than 0.5 ms"))
+    worst = max(total, key=lambda x: x[1]) if total else None
+    met = bool(total) and all(c <= 0.5 for _, c in total)
+    window = max(c for _, c in own) if own else 0
+    targets.append(("whole boot, cell 2 - cell 1 <= 0.5 ms (kernel start to final init)", met,
+                    ", ".join(f"{p}: {c:+.3f} ms" for p, c in total), "" if met else
+                    f"at most {window:.2f} ms of it is in the mnt_init() window; the rest "
+                    "comes later in the boot and is not attributed here (the feature's "
+                    "other boot-time code: devtmpfsd detaching two mounts); the pairs' "
+                    "spread is in 'The feature's own cost'"))
+    worst = max(ratios, key=lambda x: x[1]) if ratios else None
+    met = bool(ratios) and all(r <= 1.01 for _, r in ratios)
+    targets.append(("cell 2 never above 1.01x plain (every pair of boots)", met,
+                    f"worst {worst[0]}: {worst[1]:.4f}x" if worst else "no data",
+                    "" if met else "see the time table"))
+    for p in (p for p in payloads if p.startswith("256M")):
+        c, n = q("copy", p, "init_ms"), q("nonroot", p, "init_ms")
+        if c and n:
+            r = c[0] / n[0]
+            targets.append((f"{p}: to final init >= 2x faster than the copy (cell 3)", r >= 2,
+                            f"{r:.2f}x", "" if r >= 2 else
+                            f"the copy adds {c[0] - n[0]:.0f} ms to a {n[0]:.0f} ms boot; the "
+                            f"kernel's unpack, which every cell pays, takes "
+                            f"{q('nonroot', p, 'unpack_ms')[0]:.0f} ms of it"))
+        c, n = q("copy", p, "peak_used_mib"), q("nonroot", p, "peak_used_mib")
+        if c and n:
+            d = c[0] - n[0]
+            need = 0.9 * SIZES["256M"] / MIB
+            archive = archive_bytes[p] / MIB
+            targets.append((f"{p}: peak memory >= 0.9x payload ({need:.0f} MiB) below the copy",
+                            d >= need, f"{d:.1f} MiB below", "" if d >= need else
+                            f"cell 2's peak is the unpack, archive ({archive:.0f} MiB) and "
+                            "files resident together; the copy's is two copies of the files "
+                            "after the archive was freed"))
+    diffs = []
+    for p in payloads:
+        a, b = q("plain", p, "steady_avail_mib"), q("nonroot", p, "steady_avail_mib")
+        if a and b:
+            diffs.append((p, (b[0] - a[0]) / a[0] * 100))
+    worst = max(diffs, key=lambda x: abs(x[1])) if diffs else None
+    met = bool(diffs) and all(abs(d) <= 1 for _, d in diffs)
+    targets.append(("steady MemAvailable (+pcp) equal to plain within 1%", met,
+                    f"worst {worst[0]}: {worst[1]:+.3f}%" if worst else "no data",
+                    "" if met else "see the memory table"))
+    added = sizes_on["resident_sections"] - sizes_off["resident_sections"]
+    targets.append(("0 resident kernel bytes added", added <= 0, f"{added:+d} bytes",
+                    "" if added <= 0 else "see the kernel size table"))
+    return targets
+
+
+def svg_plot(summary, payloads, path):
+    """Two panels, time to the final init (log scale: the cells span two
+    decades) and peak memory, per payload and cell: the median as a bar,
+    the spread (min-max) as a whisker."""
+    colors = {"plain": "#888888", "nonroot": "#1f77b4", "copy": "#d62728",
+              "retain": "#ff7f0e", "bind": "#2ca02c"}
+    bar_h, gap, label_w, panel_w = 9, 10, 95, 330
+    group_h = len(CELLS) * bar_h + gap
+    top_y = 58
+    height = top_y + len(payloads) * group_h + 20
+    width = label_w + 2 * (panel_w + 50)
+    quiet = {key: v for key, v in summary.items() if key[2] and key[3] == KERNEL}
+    times = [v["init_ms"][2] for v in quiet.values() if "init_ms" in v] or [1]
+    mems = [v["peak_used_mib"][2] for v in quiet.values() if "peak_used_mib" in v] or [1]
+    t_lo, t_hi = 10 ** int(math.log10(min(times) / 2)), max(times) * 1.3
+    m_hi = max(mems) * 1.1
+    scales = [("init_ms", "kernel start to the final init (virtual, log scale)",
+               lambda v: math.log(v / t_lo) / math.log(t_hi / t_lo) * panel_w,
+               [x for e in range(6) for x in (10 ** e, 2 * 10 ** e, 5 * 10 ** e)
+                if t_lo <= x <= t_hi], lambda t: f"{t / 1000:g} s" if t >= 1000 else f"{t:g} ms"),
+              ("peak_used_mib", "peak memory in use (MiB)",
+               lambda v: v / m_hi * panel_w,
+               [x for x in range(0, int(m_hi), 100 if m_hi > 300 else 10)], str)]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="10">',
+           f'<rect width="{width}" height="{height}" fill="white"/>']
+    for j, (name, *_) in enumerate(CELLS):
+        x = label_w + j * 100
+        out.append(f'<rect x="{x}" y="6" width="10" height="10" fill="{colors[name]}"/>'
+                   f'<text x="{x + 14}" y="15">{j + 1} {name}</text>')
+    for k, (metric, title, scale, ticks, label) in enumerate(scales):
+        x0 = label_w + k * (panel_w + 50)
+        y1 = top_y + len(payloads) * group_h
+        out.append(f'<text x="{x0}" y="36" font-weight="bold">{title}</text>')
+        for t in ticks:
+            x = x0 + scale(t) if t else x0
+            out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top_y - 6}" y2="{y1}" '
+                       f'stroke="#dddddd"/><text x="{x:.1f}" y="{top_y - 8}" font-size="8" '
+                       f'text-anchor="middle">{label(t)}</text>')
+        for i, p in enumerate(payloads):
+            y0 = top_y + i * group_h
+            if k == 0:
+                out.append(f'<text x="4" y="{y0 + group_h / 2}">{p}</text>')
+            for j, (cell, *_) in enumerate(CELLS):
+                v = quiet.get((cell, p, True, KERNEL), {}).get(metric)
+                if not v:
+                    continue
+                y = y0 + j * bar_h
+                out.append(f'<rect x="{x0}" y="{y}" width="{max(scale(v[0]), 0):.1f}" '
+                           f'height="{bar_h - 1}" fill="{colors[cell]}"/>')
+                lo, hi = x0 + scale(v[1]), x0 + scale(v[2])
+                out.append(f'<line x1="{lo:.1f}" x2="{hi:.1f}" y1="{y + bar_h / 2}" '
+                           f'y2="{y + bar_h / 2}" stroke="black"/>')
+                out.append(f'<text x="{hi + 3:.1f}" y="{y + bar_h - 2}" font-size="8">'
+                           f'{v[0]:.0f}</text>')
+        out.append(f'<line x1="{x0}" x2="{x0}" y1="{top_y - 6}" y2="{y1}" stroke="black"/>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def write_report(path, summary, records, payloads, archive_bytes, boots, sizes, console,
+                 built_in, targets, wall, argv):
+    on, on_sections = sizes[KERNEL]
+    before = [r["before_kernel_ms"] for r in records if "before_kernel_ms" in r]
+    before = (min(before), max(before)) if before else (0, 0)
+    ppm = statistics.median(r["tsc_per_ns"] - 1 for r in records if "tsc_per_ns" in r) * 1e6
+    off, off_sections = sizes[KERNEL_OFF]
+    L = []
+    L += [".. SPDX-License-Identifier: GPL-2.0", "",
+          "=================", "Benchmark results", "=================", "",
+          "Generated by ``make bench`` (``tools/bench/bench.py``); do not edit. Raw data:",
+          "``build/bench/raw.json`` and ``build/bench/summary.csv``; the plot is",
+          "``results.svg`` next to this file.", "",
+          f"Kernel: the ``{KERNEL}`` variant (feature built in, no test code) for every cell,",
+          f"``{KERNEL_OFF}`` for the size comparison. QEMU TCG, one CPU, {MEM_MIB} MiB RAM (+{PHASE_MIB} MiB per boot),",
+          "``-icount shift=3,sleep=off`` (times are virtual, deterministic), qboot.",
+          f"Kernel command line of every boot: ``{BASE_CMDLINE} quiet`` plus the cell's words.",
+          f"{boots} boots per cell; each figure is the median and (min-max). The boots",
+          f"took {wall / 60:.1f} minutes of wall time, two at a time.", "",
+          "Reproduce::", "", "    make bench",
+          f"    # the same as: tools/bench/bench.py {' '.join(argv)}".rstrip(), "",
+          "Cells", "=====", ""]
+    L += [rst_table(["cell", "what", "kernel command line"],
+                    [[f"{i + 1} {c[0]}", c[1], f"``{c[2]}``" if c[2] else ""]
+                     for i, c in enumerate(CELLS)]), ""]
+    L += ["Payloads: ``<unpacked size>-<content>-<archive>``; ``random`` is seeded random",
+          "bytes (incompressible), ``text`` words from a small vocabulary, in files of",
+          "16 KiB to 1 MiB; ``gz`` a gzip -6 archive, ``raw`` an uncompressed cpio. Every",
+          "archive also holds the final init, busybox and the outer inits (2.9 MB).",
+          "The 256 MiB payloads are a subset of the matrix (gzip only: random and",
+          "text) so that the run fits in 30 minutes on 2 cores.", ""]
+    L += [rst_table(["payload", "archive bytes"],
+                    [[p, archive_bytes[p]] for p in payloads]), ""]
+    L += ["Memory in use is MemTotal - MemFree - the pages on the per-cpu free lists",
+          "(``count:`` in /proc/zoneinfo); MemAvailable is shown with those pages added.",
+          "Peak: the larger of the kernel's unpack (memory at the first userspace",
+          "snapshot plus the initrd the kernel then freed) and the outer init's",
+          "snapshot before switch_root (cells 3 and 4). The initrd that retain_initrd",
+          "keeps (cell 4) stays reserved outside MemTotal; it is counted as in use.", ""]
+    L += ["Time to the final init", "======================", "",
+          "Kernel start (sched_clock zero, in setup_arch()) to the first instruction of",
+          "the final init, in ms of virtual time, and the ratios of the medians against",
+          "cell 1 and cell 3. The final init reads the TSC (virtual ns since power-on",
+          "under -icount) and CLOCK_BOOTTIME first thing; the kernel's start is",
+          "CLOCK_BOOTTIME plus the sched_clock offset the kernel logs (\"sched_clock:",
+          "Marking stable\"). The last column counts from power-on (TSC); the",
+          f"{before[0]:.0f} to {before[1]:.0f} ms between the two is what runs before the",
+          "kernel's clock starts (qboot, loading the images, the decompressor) plus the",
+          f"error of the kernel's TSC calibration ({ppm:.0f} ppm, so {ppm * 1e-3:.2f} ms per",
+          "second of boot). The spread comes from the RAM steps",
+          f"({PHASE_MIB} MiB per boot), in every cell alike: compare cells by the",
+          "medians or by pairs of boots.", ""]
+    rows = []
+    for p in payloads:
+        base = summary.get(("plain", p, True, KERNEL), {}).get("init_ms")
+        copy = summary.get(("copy", p, True, KERNEL), {}).get("init_ms")
+        for i, (cell, *_) in enumerate(CELLS):
+            s = summary.get((cell, p, True, KERNEL), {})
+            v = s.get("init_ms")
+            if not v:
+                rows.append([p, f"{i + 1} {cell}", "failed", "", "", ""])
+                continue
+            rows.append([p, f"{i + 1} {cell}", fmt_spread(v, "ms"),
+                         f"{v[0] / base[0]:.3f}" if base else "",
+                         f"{v[0] / copy[0]:.3f}" if copy else "",
+                         f"{s['power_on_ms'][0]:.0f}"])
+    L += [rst_table(["payload", "cell", "ms: median (min-max)", "vs 1", "vs 3",
+                     "power-on ms"], rows), ""]
+    L += ["Memory", "======", "",
+          "MiB; peak and steady (after 2 s at the final init) memory in use,",
+          "steady MemAvailable + pcp and Shmem; ratios of the peak medians. The",
+          f"spread of MemAvailable is the RAM steps ({PHASE_MIB} MiB per boot).", ""]
+    rows = []
+    for p in payloads:
+        sm = lambda c: summary.get((c, p, True, KERNEL), {})  # noqa: E731
+        for i, (cell, *_) in enumerate(CELLS):
+            s = sm(cell)
+            if "peak_used_mib" not in s:
+                continue
+            base, copy = sm("plain").get("peak_used_mib"), sm("copy").get("peak_used_mib")
+            rows.append([p, f"{i + 1} {cell}", fmt_spread(s["peak_used_mib"], "MiB"),
+                         f"{s['peak_used_mib'][0] / base[0]:.2f}" if base else "",
+                         f"{s['peak_used_mib'][0] / copy[0]:.2f}" if copy else "",
+                         fmt_spread(s["steady_used_mib"], "MiB"),
+                         fmt_spread(s["steady_avail_mib"], "MiB"),
+                         fmt_spread(s["steady_shmem_mib"], "MiB")])
+    L += [rst_table(["payload", "cell", "peak", "vs 1", "vs 3", "steady used",
+                     "MemAvailable+pcp", "Shmem"], rows), ""]
+    L += ["The feature's own cost", "======================", "",
+          "Cell 2 minus cell 1, quiet: the median and (min..max) of the differences",
+          "between the boots with the same RAM. Under -icount both execute the same",
+          "instructions but the feature's, so the difference is its cost. The printk",
+          "window runs from mnt_init()'s \"Mountpoint-cache\" message to the next",
+          "message both cells print and holds the mount, chdir and chroot. The",
+          "CLOCK_BOOTTIME column shows why /proc/uptime misleads here: until the",
+          "kernel switches to the tsc-early clocksource it keeps time in 4 ms jiffies",
+          "(HZ=250), so a shift of a fraction of a millisecond can read as a tick.", ""]
+    rows = []
+    for p in payloads:
+        a = summary.get(("plain", p, True, KERNEL), {})
+        b = summary.get(("nonroot", p, True, KERNEL), {})
+        us = lambda m: [d * 1000 for d, _ in paired(records, p, m)]  # noqa: E731
+        rows.append([p, spread(us("init_ms")), spread(us("boottime_ms")),
+                     f"{b['mnt_window_us'][0] - a['mnt_window_us'][0]:+.0f}"
+                     if "mnt_window_us" in a and "mnt_window_us" in b else ""])
+    L += [rst_table(["payload", "kernel start to final init (us)", "CLOCK_BOOTTIME (us)",
+                     "printk window (us)"], rows), ""]
+    if console:
+        L += ["Console cost", "============", "",
+              f"Boots without ``quiet`` ({CONSOLE_PAYLOAD}, {boots} each), where the kernel",
+              "prints every message on the 115200-baud serial console and the feature",
+              "adds one line; differences of the medians of kernel start to final init.",
+              "QEMU's UART takes a byte as soon as it is written, so under -icount a line",
+              "costs its instructions, not its time on the wire.", ""]
+        L += [rst_table(["", "us"], [[k, f"{v:+.0f}"] for k, v in console.items()]), ""]
+    L += ["Resident kernel bytes", "=====================", "",
+          f"vmlinux of ``{KERNEL}`` (feature on) against ``{KERNEL_OFF}``; init sections",
+          "are freed after boot, so resident = text + rodata + data + bss.", ""]
+    rows = [[k, on[k], off[k], f"{on[k] - off[k]:+d}"]
+            for k in ("text", "rodata", "data", "bss", "resident", "init",
+                      "resident_sections", "init_sections")]
+    L += [rst_table(["bytes", "feature on", "feature off", "difference"], rows), ""]
+    L += ["The first six rows come from the linker's symbols (``_text``, ``_etext``,",
+          "``__start_rodata``, ``__end_rodata``, ``_sdata``, ``_edata``, ``__bss_start``,",
+          "``__bss_stop``, ``__init_begin``, ``__init_end``), which sit on page",
+          "boundaries; the last two add up the allocated sections outside and inside",
+          "the init region, to the byte. Sections that differ:", ""]
+    names = sorted(set(on_sections) | set(off_sections))
+    size = lambda secs, n: secs.get(n, (0, False))[0]  # noqa: E731
+    rows = [[n, size(on_sections, n), size(off_sections, n),
+             f"{size(on_sections, n) - size(off_sections, n):+d}",
+             "yes" if (on_sections.get(n) or off_sections.get(n))[1] else "no"]
+            for n in names if size(on_sections, n) != size(off_sections, n)]
+    L += [rst_table(["section", "on", "off", "difference", "freed after boot"],
+                    rows or [["(none)", "", "", "", ""]]), ""]
+    if built_in is not None:
+        L += ["Built in but not used: cell 1 on the feature-on kernel boots "
+              f"{built_in:+.0f} us", f"later than on the feature-off kernel ({CONSOLE_PAYLOAD}, "
+              "quiet, medians).", ""]
+    L += ["Targets", "=======", ""]
+    L += [rst_table(["target", "met", "measured", "why missed"],
+                    [[t, "met" if ok else "MISSED", m, why] for t, ok, m, why in targets]), ""]
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+
+
+def write_csv(path, summary):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["cell", "payload", "quiet", "kernel", "metric", "median", "min", "max", "n"])
+        for (cell, p, quiet, kernel), ms in sorted(summary.items()):
+            for name, (med, lo, hi, n) in ms.items():
+                w.writerow([cell, p, int(quiet), kernel, name, f"{med:.4f}", f"{lo:.4f}",
+                            f"{hi:.4f}", n])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--boots", type=int, default=5, help="boots per cell (default 5)")
+    ap.add_argument("--payloads", default=",".join(DEFAULT_PAYLOADS),
+                    help=f"comma-separated, from {','.join(ALL_PAYLOADS)}")
+    ap.add_argument("--jobs", type=int, default=2, help="boots at a time (default 2)")
+    ap.add_argument("--no-report", action="store_true",
+                    help="keep the results under build/bench only (for trial runs)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="write the report again from build/bench/raw.json, no boots")
+    args = ap.parse_args()
+    if args.report_only:
+        with open(os.path.join(OUT, "raw.json")) as f:
+            raw = json.load(f)
+        report(raw["boots"], raw["kernel_sizes"], raw["wall_s"], raw.get("argv", []),
+               OUT if args.no_report else HERE)
+        return
+    if os.environ.get("ARCH", ARCH) != ARCH:
+        sys.exit("bench: x86_64 only (the final init reads the TSC; qboot)")
+    payloads = args.payloads.split(",")
+    for p in payloads:
+        if p not in ALL_PAYLOADS:
+            sys.exit(f"bench: unknown payload {p}")
+    start = time.monotonic()
+    for v in (KERNEL, KERNEL_OFF):
+        if not os.path.exists(qemu_run.kernel_image(BUILD, ARCH, v)):
+            sys.exit(f"bench: the {v} kernel is missing; run 'make bench'")
+    images = os.path.join(OUT, "images")
+    os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
+    os.makedirs(images, exist_ok=True)
+    init = build_init(images)
+    archives = {}
+    for p in payloads:
+        print(f"bench: archive {p}", flush=True)
+        archives[p] = build_archive(images, p, init)
+
+    jobs = [(cell, p, run, True, KERNEL, archives[p])
+            for p in payloads for cell, *_ in CELLS for run in range(args.boots)]
+    if CONSOLE_PAYLOAD in payloads:
+        image = archives[CONSOLE_PAYLOAD]
+        jobs += [(cell, CONSOLE_PAYLOAD, run, False, KERNEL, image)
+                 for cell in ("plain", "nonroot") for run in range(args.boots)]
+        jobs += [("plain", CONSOLE_PAYLOAD, run, True, KERNEL_OFF, image)
+                 for run in range(args.boots)]
+    # The big boots first, so the two workers finish together.
+    jobs.sort(key=lambda j: -os.path.getsize(j[5]))
+    records = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for i, rec in enumerate(pool.map(run_boot, jobs), 1):
+            records.append(rec)
+            status = "; ".join(rec["errors"]) or f"{rec['init_ms']:.3f} ms"
+            print(f"bench: [{i}/{len(jobs)}] {rec['cell']} {rec['payload']}"
+                  f"{'' if rec['quiet'] else ' verbose'} {rec['kernel']} #{rec['run']}: "
+                  f"{status} ({rec['wall_s']:.0f} s wall)", flush=True)
+
+    sizes = {v: kernel_sizes(v) for v in (KERNEL, KERNEL_OFF)}
+    wall = time.monotonic() - start
+    argv = [a for a in sys.argv[1:] if a != "--no-report"]
+    with open(os.path.join(OUT, "raw.json"), "w") as f:
+        json.dump({"boots": records, "kernel_sizes": sizes, "wall_s": wall, "argv": argv},
+                  f, indent=1)
+    failed = [r for r in records if r["errors"]]
+    report(records, sizes, wall, argv, OUT if args.no_report else HERE)
+    print(f"bench: {len(records) - len(failed)} boots ok, {len(failed)} failed; "
+          f"{wall / 60:.1f} min")
+    sys.exit(1 if failed else 0)
+
+
+def report(records, sizes, wall, argv, report_dir):
+    """Everything after the boots, from the raw data alone."""
+    payloads = [p for p in ALL_PAYLOADS if any(r["payload"] == p for r in records)]
+    boots = max(r["run"] for r in records) + 1
+    archive_bytes = {r["payload"]: r["initrd_bytes"] for r in records}
+    summary = summarize(records)
+    console = {}
+    get = lambda c, q, v=KERNEL: summary.get((c, CONSOLE_PAYLOAD, q, v), {}).get("init_ms")  # noqa
+    if all(get(c, q) for c in ("plain", "nonroot") for q in (True, False)):
+        verbose = (get("nonroot", False)[0] - get("plain", False)[0]) * 1000
+        quiet = (get("nonroot", True)[0] - get("plain", True)[0]) * 1000
+        console = {"cell 2 - cell 1, without quiet": verbose,
+                   "cell 2 - cell 1, quiet": quiet,
+                   "the info line on the console (difference of the two)": verbose - quiet,
+                   "every message on the console (cell 1 without - with quiet)":
+                       (get("plain", False)[0] - get("plain", True)[0]) * 1000}
+    built_in = None
+    if get("plain", True) and get("plain", True, KERNEL_OFF):
+        built_in = (get("plain", True)[0] - get("plain", True, KERNEL_OFF)[0]) * 1000
+    targets = evaluate(summary, records, payloads, sizes[KERNEL][0], sizes[KERNEL_OFF][0],
+                       archive_bytes)
+    write_csv(os.path.join(OUT, "summary.csv"), summary)
+    with open(os.path.join(OUT, "targets.json"), "w") as f:
+        json.dump({"targets": targets, "console_us": console, "built_in_off_us": built_in},
+                  f, indent=1)
+    write_report(os.path.join(report_dir, "results.rst"), summary, records, payloads,
+                 archive_bytes, boots, sizes, console, built_in, targets, wall, argv)
+    svg_plot(summary, payloads, os.path.join(report_dir, "results.svg"))
+    for t, ok, m, why in targets:
+        print(f"bench: target {'met   ' if ok else 'MISSED'} {t}: {m} {why}".rstrip())
+    print(f"bench: report: {os.path.join(report_dir, 'results.rst')}")
+
+
+if __name__ == "__main__":
+    main()
