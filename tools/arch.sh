@@ -6,11 +6,13 @@ ARCH=${ARCH:-x86_64}
 case $ARCH in
 x86_64)
 	KARCH=x86_64
+	DEBARCH=amd64
 	KIMAGE=arch/x86/boot/bzImage
 	KIMAGE_TARGET=bzImage
 	;;
 arm64)
 	KARCH=arm64
+	DEBARCH=arm64
 	KIMAGE=arch/arm64/boot/Image
 	KIMAGE_TARGET=Image
 	;;
@@ -19,3 +21,14 @@ arm64)
 	;;
 esac
 OBJ=$BUILD/obj-$ARCH${VARIANT:+-$VARIANT}
+# Where the guest images' programs come from: the host itself when it runs
+# ARCH, else Debian's packages for ARCH unpacked by tools/sysroot.sh.
+case $(uname -m) in
+aarch64) host_arch=arm64 ;;
+*) host_arch=$(uname -m) ;;
+esac
+if [ "$host_arch" = "$ARCH" ]; then
+	SYSROOT=
+else
+	SYSROOT=$BUILD/sysroot-$ARCH
+fi

@@ -3,15 +3,21 @@
 # Install what the build, boot and tests need; quick no-op when all is there.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/arch.sh"
 
 packages=(
-	make git bc flex bison cpio xz-utils python3 ccache
+	make git bc flex bison cpio xz-utils python3 ccache gcc
 	clang lld llvm libclang-dev libelf-dev libssl-dev
 	rustc-web rust-web-src cargo-web rust-web-clippy
 	rustfmt-web
-	qemu-system-x86 busybox-static
+	qemu-system-x86
 )
-[ "${ARCH:-x86_64}" = arm64 ] && packages+=(qemu-system-arm)
+[ "$ARCH" = arm64 ] &&
+	packages+=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+# What the guest images run, for ARCH: the host's when it runs ARCH,
+# else unpacked into $SYSROOT below.
+guest_packages=(busybox-static util-linux crun bubblewrap)
+[ -n "$SYSROOT" ] || packages+=("${guest_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -76,3 +82,5 @@ if ! "$BUILD/tools/bin/bindgen" --version 2>/dev/null | grep -qF " $BINDGEN_VERS
 		sleep 10
 	done
 fi
+
+[ -z "$SYSROOT" ] || "$(dirname "$0")/sysroot.sh" "${guest_packages[@]}"

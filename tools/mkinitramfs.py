@@ -17,12 +17,17 @@ plus one extension for dynamically linked programs:
     elf   <name> <location>   the program and its shared-library closure,
                               at the paths the dynamic loader expects
 
-${VAR} in a location is taken from the environment. Every entry gets the
-same mtime (-t, default 0), so equal inputs give byte-identical archives.
-Directories are created for parents that the spec does not list.
+A location written as an absolute path names a file of the target system:
+it is read from below $SYSROOT when that is set (the unpacked userspace of
+another architecture, tools/sysroot.sh), and so are the libraries of an
+`elf` line. Other locations are relative to the spec's directory, after
+${VAR} is taken from the environment. Every entry gets the same mtime (-t,
+default 0), so equal inputs give byte-identical archives. Directories are
+created for parents that the spec does not list.
 """
 
 import argparse
+import glob
 import gzip
 import os
 import re
@@ -100,7 +105,7 @@ class Archive:
         self.add_file(name, location, 0o755, 0, 0)
         for lib in shared_libraries(location):
             if lib not in self.seen:
-                self.add_file(lib, os.path.realpath(lib), 0o755, 0, 0)
+                self.add_file(lib, in_sysroot(lib), 0o755, 0, 0)
 
     def finish(self):
         self._entry("TRAILER!!!", 0, 0, 0, nlink=1, ino=0)
@@ -108,24 +113,81 @@ class Archive:
         return bytes(self.out)
 
 
-def shared_libraries(path):
-    """The absolute paths ldd reports for `path`, the loader included."""
-    res = subprocess.run(["ldd", path], capture_output=True, text=True)
+SYSROOT = os.environ.get("SYSROOT") or "/"
+
+
+def in_sysroot(path):
+    """The host path of `path` in the target system, with its symbolic
+    links resolved inside SYSROOT (an absolute target starts over there)."""
+    parts, done, hops = path.strip("/").split("/"), "", 0
+    while parts:
+        part = parts.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            done = os.path.dirname(done)
+            continue
+        host = os.path.join(SYSROOT, done, part)
+        if not os.path.islink(host):
+            done = os.path.join(done, part)
+            continue
+        hops += 1
+        if hops > 40:
+            raise OSError(f"{path}: too many levels of symbolic links")
+        target = os.readlink(host)
+        if target.startswith("/"):
+            done = ""
+        parts = target.strip("/").split("/") + parts
+    return os.path.join(SYSROOT, done)
+
+
+def library_dirs():
+    """Where the dynamic loader of the target system looks: the directories
+    of its /etc/ld.so.conf.d (what Debian's /etc/ld.so.conf includes), then
+    the default ones."""
+    dirs = []
+    for conf in sorted(glob.glob(os.path.join(in_sysroot("/etc/ld.so.conf.d"), "*.conf"))):
+        with open(conf) as f:
+            dirs += [line.strip() for line in f if line.startswith("/")]
+    return dirs + ["/lib", "/usr/lib"]
+
+
+def elf_dependencies(path):
+    """The program interpreter (or None) and DT_NEEDED names of an ELF file."""
+    res = subprocess.run(["llvm-readelf", "--program-headers", "--dynamic-table", path],
+                         capture_output=True, text=True)
     if res.returncode != 0:
-        if "not a dynamic executable" in res.stdout + res.stderr:
-            return []
-        sys.exit(f"mkinitramfs: ldd {path}: {res.stderr.strip()}")
-    libs = []
-    for line in res.stdout.splitlines():
-        m = re.search(r"(/\S+) \(0x", line)
-        if "not found" in line:
-            sys.exit(f"mkinitramfs: {path}: {line.strip()}")
-        if m:
-            libs.append(m.group(1))
+        sys.exit(f"mkinitramfs: llvm-readelf {path}: {res.stderr.strip()}")
+    interp = re.search(r"\[Requesting program interpreter: (\S+)\]", res.stdout)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(\S+)\]", res.stdout)
+    return interp and interp.group(1), needed
+
+
+def shared_libraries(path):
+    """The paths in the target system of what `path` loads, recursively:
+    its interpreter and the libraries the loader would find."""
+    dirs = library_dirs()
+    interp, needed = elf_dependencies(path)
+    libs = [interp] if interp else []
+    # The interpreter is loaded already: libc's DT_NEEDED on it is met.
+    loaded = {os.path.basename(lib) for lib in libs}
+    while needed:
+        name = needed.pop(0)
+        if name in loaded:
+            continue
+        found = [os.path.join(d, name) for d in dirs
+                 if os.path.isfile(in_sysroot(os.path.join(d, name)))]
+        if not found:
+            sys.exit(f"mkinitramfs: {path}: {name} not found in {SYSROOT}")
+        loaded.add(name)
+        libs.append(found[0])
+        needed += elf_dependencies(in_sysroot(found[0]))[1]
     return libs
 
 
 def expand(location, spec_dir):
+    if location.startswith("/"):
+        return in_sysroot(location)
     location = re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), location)
     return os.path.join(spec_dir, location)
 

@@ -19,13 +19,16 @@ ARCHES = {
         "qemu": ["qemu-system-x86_64", "-M", "pc", "-cpu", "qemu64"],
         # qboot starts faster than SeaBIOS, but hangs with a virtio disk.
         "fast_firmware": ["-bios", "/usr/share/qemu/qboot.rom"],
-        "console": "ttyS0",
+        # A loaded host makes the IO-APIC timer check fail and panic.
+        "cmdline": "console=ttyS0 no_timer_check",
     },
     "arm64": {
         "image": "arch/arm64/boot/Image",
         "qemu": ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"],
         "fast_firmware": [],
-        "console": "ttyAMA0",
+        # The PL011 driver comes up after mnt_init(): earlycon shows what
+        # happens before, a panic there included.
+        "cmdline": "console=ttyAMA0 earlycon",
     },
 }
 
@@ -54,7 +57,7 @@ def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
                  "-device", "virtio-blk-pci,drive=disk"]
     else:
         extra = [*a["fast_firmware"], *extra]
-    cmdline = f"console={a['console']} panic=-1 {append}".strip()
+    cmdline = f"{a['cmdline']} panic=-1 {append}".strip()
     cmd = [*a["qemu"], "-nodefaults", "-display", "none", "-no-reboot",
            "-smp", "1", "-m", mem, "-kernel", kernel,
            "-chardev", f"file,id=con,path={log_path}", "-serial", "chardev:con",

@@ -12,7 +12,8 @@ initramfs=${INITRAMFS:-}
 if [ -z "$initramfs" ]; then
 	initramfs=$BUILD/images/$ARCH/demo.cpio.gz
 	mkdir -p "$(dirname "$initramfs")"
-	python3 "$REPO/tools/mkinitramfs.py" -z -o "$initramfs" "$REPO/tools/demo/initramfs.spec"
+	SYSROOT=$SYSROOT python3 "$REPO/tools/mkinitramfs.py" -z -o "$initramfs" \
+		"$REPO/tools/demo/initramfs.spec"
 fi
 [ -f "$initramfs" ] || die "INITRAMFS=$initramfs does not exist"
 case ${NONROOT:-1} in
