@@ -10,6 +10,7 @@ packages=(
 	rustc-web rust-web-src cargo-web rust-web-clippy
 	rustfmt-web
 	qemu-system-x86 busybox-static
+	python3-ply python3-git
 )
 [ "${ARCH:-x86_64}" = arm64 ] && packages+=(qemu-system-arm)
 
