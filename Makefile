@@ -65,4 +65,4 @@ refresh:
 	@tools/refresh.sh
 
 clean:
-	rm -rf $(BUILD)/obj-* $(BUILD)/src $(BUILD)/src-next $(BUILD)/export* $(BUILD)/images $(BUILD)/logs
+	rm -rf $(BUILD)/obj-* $(BUILD)/src $(BUILD)/src-next $(BUILD)/export* $(BUILD)/check-tree $(BUILD)/verify $(BUILD)/images $(BUILD)/logs

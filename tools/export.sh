@@ -46,8 +46,8 @@ done
 
 # The base as a commit of its own with fixed metadata, so that base-commit:
 # names the same commit for the same pinned tree on every machine.
-export GIT_AUTHOR_DATE="@0 +0000" GIT_COMMITTER_DATE="@0 +0000"
-base=$(git_src commit-tree -m "Linux $(make -s -C "$SRC" kernelversion) (pristine base)" "base^{tree}")
+base=$(GIT_AUTHOR_DATE="@0 +0000" GIT_COMMITTER_DATE="@0 +0000" git_src commit-tree \
+	-m "Linux $(make -s -C "$SRC" kernelversion) (pristine base)" "base^{tree}")
 
 stage "replaying ${#series[@]} patches with their new files onto $base"
 wt=$BUILD/export-tree
