@@ -18,14 +18,17 @@ VARIANT    ?=
 export KERNEL_VERSION KERNEL_DEB_VERSION KERNEL_TARBALL_SHA256 BINDGEN_VERSION
 export ARCH BUILD KERNEL_SRC VARIANT
 
-.PHONY: all deps prepare build run test check bench refresh clean help
+.PHONY: all deps prepare build run test check export export-verify bench refresh clean help
 
 all: build
 
 help:
 	@echo 'make run    build if needed, boot with nonroot_initramfs, show a container pivot_root'
 	@echo 'make test   build if needed and run every test (KUnit + QEMU boot tests)'
-	@echo 'make check  checkpatch, rustfmt, CLIPPY=1 W=1 build of our code'
+	@echo 'make check  quality gates: the exported series (checkpatch, git am round trip),'
+	@echo '            rustfmt, CLIPPY=1 W=1 build of our code, rustdoc'
+	@echo 'make export the upstream-shaped series with a cover letter, in build/export'
+	@echo 'make export-verify  build the kernel after each exported patch'
 	@echo 'make bench  boot time and memory against plain rootfs and the workarounds'
 	@echo 'make deps | prepare | build | refresh | clean'
 	@echo 'variables: ARCH=$(ARCH) KERNEL_SRC=<your 6.12 tree> BUILD=$(BUILD)'
@@ -43,8 +46,8 @@ run: build
 	@tools/run-demo.sh
 
 # Kernel variants some boot tests need (tools/configs/variant-*.config).
-# arm64 tests the one kernel: CI has no time for three more cross builds.
-TEST_VARIANTS_x86_64 := default-on no-shmem builtin
+# arm64 tests the one kernel: CI has no time for more cross builds.
+TEST_VARIANTS_x86_64 := default-on no-shmem builtin feature-off rust-off
 TEST_VARIANTS_arm64  :=
 TEST_VARIANTS := $(TEST_VARIANTS_$(ARCH))
 
@@ -55,6 +58,12 @@ test: build
 
 check: build
 	@tools/check.sh
+
+export: prepare
+	@tools/export.sh
+
+export-verify: export
+	@tools/export-verify.sh
 
 # Kernels the benchmark boots: the feature without test code, and without
 # the feature to measure the bytes it adds. BENCH_ARGS go to bench.py.
@@ -68,4 +77,4 @@ refresh:
 	@tools/refresh.sh
 
 clean:
-	rm -rf $(BUILD)/obj-* $(BUILD)/src $(BUILD)/src-next $(BUILD)/images $(BUILD)/logs
+	rm -rf $(BUILD)/obj-* $(BUILD)/src $(BUILD)/src-next $(BUILD)/export* $(BUILD)/check-tree $(BUILD)/verify $(BUILD)/images $(BUILD)/logs

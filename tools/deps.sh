@@ -11,6 +11,7 @@ packages=(
 	rustc-web rust-web-src cargo-web rust-web-clippy
 	rustfmt-web
 	qemu-system-x86
+	python3-ply python3-git
 )
 [ "$ARCH" = arm64 ] &&
 	packages+=(qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross)

@@ -66,7 +66,8 @@ pub struct MountOptions {
 impl MountOptions {
     /// Copies `options` into a page of its own.
     ///
-    /// Fails with [`E2BIG`] if they do not fit, [`ENOMEM`] if no page is free.
+    /// Fails with [`E2BIG`] if they do not fit, [`ENOMEM`](crate::error::code::ENOMEM) if no page
+    /// is free.
     pub fn new(options: &CStr) -> Result<Self> {
         let options = options.as_bytes_with_nul();
         if options.len() > PAGE_SIZE {

@@ -100,6 +100,13 @@ BOOT_CASES = [
     # CONFIG_SHMEM=n: "tmpfs" is ramfs-backed, rootfs a ramfs.
     ("no_shmem", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs nrmode=755", "no-shmem"),
     ("no_shmem_off", "", "nrexpect=rootfs nrmode=755", "no-shmem"),
+    # Kernels without the feature or without Rust boot as before; the
+    # parameter is a word they do not know and pass on to /init.
+    ("feature_compiled_out", "nonroot_initramfs",
+     "nrexpect=rootfs nrargv=nonroot_initramfs", "feature-off"),
+    ("rust_off", "nonroot_initramfs", "nrexpect=rootfs nrargv=nonroot_initramfs", "rust-off"),
+    ("rust_off_initramfs_options", "initramfs_options=size=64m",
+     "nrexpect=rootfs nrsize=65536k", "rust-off"),
     # The test initramfs linked into the kernel (CONFIG_INITRAMFS_SOURCE):
     # alone, and with the external one too.
     ("builtin_initramfs", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs",
