@@ -24,9 +24,10 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use kernel::{
-    boot_param, c_str,
+    boot_param, c_str, current,
     ffi::c_char,
     init_syscalls::{self, flags, umount_flags, MountOptions},
+    path::Path,
     prelude::*,
     str::CString,
 };
@@ -185,9 +186,19 @@ fn leave_leaf(entered: bool) {
             pr_err!("cannot leave the leaf: {:?}\n", err);
         }
     }
+    // Freeing a mount hands cleanup_mnt() to a kworker, which at boot can
+    // run before the core initcall that sets up the fsnotify SRCU it takes.
+    // The boot thread (PID 0) keeps a reference on the detached, empty leaf
+    // instead, so that it is never freed.
+    let leaf = if current!().pid() == 0 {
+        Path::lookup(c_str!("/..")).ok()
+    } else {
+        None
+    };
     if let Err(err) = init_syscalls::umount(c_str!("/.."), umount_flags::DETACH) {
         pr_err!("cannot unmount the leaf: {:?}\n", err);
     }
+    core::mem::forget(leaf);
 }
 
 /// Mounts a `fstype` leaf with `defaults` and `options` on the current root
