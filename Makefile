@@ -47,7 +47,7 @@ run: build
 
 # Kernel variants some boot tests need (tools/configs/variant-*.config).
 # arm64 tests the one kernel: CI has no time for more cross builds.
-TEST_VARIANTS_x86_64 := default-on no-shmem builtin feature-off rust-off
+TEST_VARIANTS_x86_64 := default-on no-shmem builtin feature-off rust-off debug
 TEST_VARIANTS_arm64  :=
 TEST_VARIANTS := $(TEST_VARIANTS_$(ARCH))
 

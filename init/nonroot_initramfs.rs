@@ -24,9 +24,10 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use kernel::{
-    boot_param, c_str, current,
+    boot_param, c_str,
     ffi::c_char,
-    init_syscalls::{self, flags, umount_flags, MountOptions},
+    init_syscalls::{self, flags, umount_flags, InitWindow, MountOptions},
+    page::PAGE_SIZE,
     path::Path,
     prelude::*,
     str::CString,
@@ -38,8 +39,13 @@ mod test;
 
 const __LOG_PREFIX: &[u8] = b"nonroot_initramfs\0";
 
+/// Whether the command line (or the Kconfig default) asks for the leaf.
 #[link_section = ".init.data"]
 static ENABLED: AtomicBool = AtomicBool::new(cfg!(CONFIG_NONROOT_INITRAMFS_DEFAULT_ON));
+
+/// Whether the leaf is in place: stacked on rootfs and the root of `init_task`.
+#[link_section = ".init.data"]
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// A step of [`enter_leaf`], named when it fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,13 +155,21 @@ fn nonroot_initramfs_fail_param(arg: &CStr) -> bool {
 #[cfg(CONFIG_NONROOT_INITRAMFS_FAULT_INJECTION)]
 boot_param!("nonroot_initramfs_fail=", nonroot_initramfs_fail_param);
 
-/// Fails `step` if a fault is injected there.
-#[link_section = ".init.text"]
-fn inject(step: Step, fail_at: Option<Step>) -> Result<(), (Step, Error)> {
-    match fail_at {
-        Some(at) if at == step => Err((step, ENOMEM)),
-        _ => Ok(()),
-    }
+/// A name that exists nowhere: the file system type, or the directory, that
+/// makes the real call of a step fail when a fault is injected there.
+const NOWHERE: &CStr = c_str!("nonroot_initramfs_fault");
+
+/// What `enter_leaf` does with the leaf when it must undo its mount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rollback {
+    /// Detach it and drop the last reference: it is freed.
+    Free,
+    /// Detach it and keep a reference forever: at boot, freeing a mount
+    /// queues `cleanup_mnt()` to a kworker, which can run before
+    /// `fsnotify_init()` (a core initcall) has set up the SRCU that
+    /// `fsnotify_vfsmount_delete()` takes, and crash. The leaf is empty,
+    /// so this keeps one empty tmpfs super block.
+    Keep,
 }
 
 /// Options that make a tmpfs leaf behave as a ramfs rootfs would: no size
@@ -177,45 +191,66 @@ fn copy_options(defaults: Option<&CStr>, options: Option<&CStr>) -> Result<Optio
     }
 }
 
-/// Undoes [`enter_leaf`]: leaves the leaf if `entered`, then unmounts it.
+/// Undoes [`enter_leaf`]: leaves the leaf if `entered`, then detaches it and
+/// frees or keeps it as `rollback` says.
 #[link_section = ".init.text"]
-fn leave_leaf(entered: bool) {
+fn leave_leaf(init: InitWindow, entered: bool, rollback: Rollback) {
     // The root is still the old one: "/" is below the leaf, "/.." is the leaf.
     if entered {
-        if let Err(err) = init_syscalls::chdir(c_str!("/")) {
-            pr_err!("cannot leave the leaf: {:?}\n", err);
+        if let Err(err) = init_syscalls::chdir(init, c_str!("/")) {
+            pr_err!("cannot leave the leaf ({:?})\n", err);
         }
     }
-    // Freeing a mount hands cleanup_mnt() to a kworker, which at boot can
-    // run before the core initcall that sets up the fsnotify SRCU it takes.
-    // The boot thread (PID 0) keeps a reference on the detached, empty leaf
-    // instead, so that it is never freed.
-    let leaf = if current!().pid() == 0 {
-        Path::lookup(c_str!("/..")).ok()
-    } else {
-        None
+    let kept = match rollback {
+        Rollback::Keep => match Path::lookup(c_str!("/..")) {
+            Ok(leaf) => Some(leaf),
+            Err(err) => {
+                pr_err!("cannot hold the leaf ({:?})\n", err);
+                None
+            }
+        },
+        Rollback::Free => None,
     };
-    if let Err(err) = init_syscalls::umount(c_str!("/.."), umount_flags::DETACH) {
-        pr_err!("cannot unmount the leaf: {:?}\n", err);
+    if let Err(err) = init_syscalls::umount(init, c_str!("/.."), umount_flags::DETACH) {
+        pr_err!("cannot unmount the leaf ({:?})\n", err);
     }
-    core::mem::forget(leaf);
+    if let Some(leaf) = kept {
+        leaf.leak();
+    }
 }
 
 /// Mounts a `fstype` leaf with `defaults` and `options` on the current root
 /// and makes it the root and working directory of the calling task; on
-/// failure leaves all as it was.
+/// failure leaves all as it was, the leaf undone as `rollback` says.
+///
+/// A fault injected at a step makes that step's real call fail, so that the
+/// error path that runs is the one a real failure takes.
 #[link_section = ".init.text"]
 fn enter_leaf(
+    init: InitWindow,
     fstype: &CStr,
     defaults: Option<&CStr>,
     options: Option<&CStr>,
     fail_at: Option<Step>,
+    rollback: Rollback,
 ) -> Result<(), (Step, Error)> {
-    inject(Step::Options, fail_at)?;
-    let mut data = copy_options(defaults, options).map_err(|err| (Step::Options, err))?;
+    let mut data = if fail_at == Some(Step::Options) {
+        // Options that do not fit in the page `mount` takes: E2BIG.
+        let overlong = CString::try_from_fmt(format_args!("{:x<1$}", "", PAGE_SIZE))
+            .map_err(|err| (Step::Options, err))?;
+        copy_options(defaults, Some(&overlong))
+    } else {
+        copy_options(defaults, options)
+    }
+    .map_err(|err| (Step::Options, err))?;
 
-    inject(Step::Mount, fail_at)?;
+    let fstype = if fail_at == Some(Step::Mount) {
+        NOWHERE
+    } else {
+        fstype
+    };
     init_syscalls::mount(
+        init,
         c_str!("initramfs"),
         c_str!("/"),
         Some(fstype),
@@ -224,32 +259,37 @@ fn enter_leaf(
     )
     .map_err(|err| (Step::Mount, err))?;
 
-    if let Err(err) = inject(Step::Chdir, fail_at) {
-        leave_leaf(false);
-        return Err(err);
-    }
-    if let Err(err) = init_syscalls::chdir(c_str!("/..")) {
-        leave_leaf(false);
+    // ".." at the root of a namespace follows the mount stacked there.
+    let leaf = if fail_at == Some(Step::Chdir) {
+        NOWHERE
+    } else {
+        c_str!("/..")
+    };
+    if let Err(err) = init_syscalls::chdir(init, leaf) {
+        leave_leaf(init, false, rollback);
         return Err((Step::Chdir, err));
     }
 
     // Last: once the leaf is the root, rootfs is out of reach.
-    if let Err(err) = inject(Step::Chroot, fail_at) {
-        leave_leaf(true);
-        return Err(err);
-    }
-    if let Err(err) = init_syscalls::chroot(c_str!(".")) {
-        leave_leaf(true);
+    let here = if fail_at == Some(Step::Chroot) {
+        NOWHERE
+    } else {
+        c_str!(".")
+    };
+    if let Err(err) = init_syscalls::chroot(init, here) {
+        leave_leaf(init, true, rollback);
         return Err((Step::Chroot, err));
     }
     Ok(())
 }
 
-/// Gives rootfs the options the leaf could not take, as far as a remount can.
+/// Gives a tmpfs rootfs the options the leaf could not take, as far as a
+/// remount can: a remount changes limits, not the root's mode or owner.
 #[link_section = ".init.text"]
-fn remount_rootfs(options: &CStr) -> Result {
+fn remount_rootfs(init: InitWindow, options: &CStr) -> Result {
     let mut data = MountOptions::new(options)?;
     init_syscalls::mount(
+        init,
         c_str!("rootfs"),
         c_str!("/"),
         None,
@@ -258,14 +298,24 @@ fn remount_rootfs(options: &CStr) -> Result {
     )
 }
 
-/// Whether `mnt_init()` must keep `initramfs_options=` for the leaf.
+/// Whether the command line asks for the leaf, so that `mnt_init()` keeps
+/// `initramfs_options=` for it instead of giving them to rootfs.
 #[no_mangle]
 #[link_section = ".init.text"]
-pub extern "C" fn nonroot_initramfs_enabled() -> bool {
+pub extern "C" fn nonroot_initramfs_requested() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Stacks the leaf on rootfs and enters it, if enabled. `rootfs_is_tmpfs`
+/// Whether the leaf is in place: the initramfs is unpacked into it and
+/// rootfs beneath it is empty. False when it was not requested or setting
+/// it up failed.
+#[no_mangle]
+#[link_section = ".init.text"]
+pub extern "C" fn nonroot_initramfs_active() -> bool {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+/// Stacks the leaf on rootfs and enters it, if requested. `rootfs_is_tmpfs`
 /// tells whether rootfs is a tmpfs or a ramfs.
 ///
 /// # Safety
@@ -276,10 +326,7 @@ pub extern "C" fn nonroot_initramfs_enabled() -> bool {
 #[no_mangle]
 #[link_section = ".init.text"]
 pub unsafe extern "C" fn nonroot_initramfs_setup(rootfs_is_tmpfs: bool, options: *const c_char) {
-    #[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
-    test::record_rootfs();
-
-    if !nonroot_initramfs_enabled() {
+    if !nonroot_initramfs_requested() {
         return;
     }
     let options = (!options.is_null()).then(|| {
@@ -287,25 +334,51 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(rootfs_is_tmpfs: bool, options:
         // caller guarantees.
         unsafe { CStr::from_char_ptr(options) }
     });
+    // SAFETY: mnt_init() calls us at boot, and the token does not outlive
+    // this call.
+    let init = unsafe { InitWindow::assume() };
     let defaults = (!rootfs_is_tmpfs).then_some(LIKE_RAMFS);
     let fail_at = Step::from_u8(FAIL_AT.load(Ordering::Relaxed));
 
-    match enter_leaf(c_str!("tmpfs"), defaults, options, fail_at) {
-        Ok(()) => pr_info!("initramfs goes to a tmpfs stacked on rootfs\n"),
-        Err((step, err)) => {
-            let options = match options {
-                None => "",
-                Some(options) => match remount_rootfs(options) {
-                    Ok(()) => ", initramfs_options= applied to rootfs",
-                    Err(_) => ", initramfs_options= ignored",
-                },
-            };
-            pr_warn!(
-                "{} failed ({:?}); initramfs goes to rootfs{}\n",
+    let (step, err) = match enter_leaf(
+        init,
+        c_str!("tmpfs"),
+        defaults,
+        options,
+        fail_at,
+        Rollback::Keep,
+    ) {
+        Ok(()) => {
+            ACTIVE.store(true, Ordering::Relaxed);
+            pr_info!("initramfs goes to a tmpfs stacked on rootfs\n");
+            return;
+        }
+        Err(failure) => failure,
+    };
+    match options {
+        None => pr_warn!(
+            "{} failed ({:?}); initramfs goes to rootfs\n",
+            step.name(),
+            err
+        ),
+        // A ramfs keeps no options on a remount.
+        Some(_) if !rootfs_is_tmpfs => pr_warn!(
+            "{} failed ({:?}); initramfs goes to rootfs, a ramfs: initramfs_options= not applied\n",
+            step.name(),
+            err
+        ),
+        Some(options) => match remount_rootfs(init, options) {
+            Ok(()) => pr_warn!(
+                "{} failed ({:?}); initramfs goes to rootfs, initramfs_options= applied to it by a remount\n",
+                step.name(),
+                err
+            ),
+            Err(remount) => pr_warn!(
+                "{} failed ({:?}); initramfs goes to rootfs, initramfs_options= not applied ({:?})\n",
                 step.name(),
                 err,
-                options
-            );
-        }
+                remount
+            ),
+        },
     }
 }

@@ -8,34 +8,26 @@
 //! is never touched.
 
 use super::{
-    enter_leaf, nonroot_initramfs_param, parse_param, Param, Step, ENABLED, FAIL_AT, LIKE_RAMFS,
+    enter_leaf, nonroot_initramfs_param, parse_param, Param, Rollback, Step, ACTIVE, ENABLED,
+    FAIL_AT, LIKE_RAMFS,
 };
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
-    c_str,
-    init_syscalls::{self, clone_flags, Stat},
+    boot_param, c_str,
+    init_syscalls::{self, clone_flags, InitWindow, Stat},
+    kunit::suite,
     kunit_expect, kunit_expect_eq, kunit_suite,
     path::Path,
     prelude::*,
     str::CString,
 };
 
-/// The device and inode of rootfs's root, recorded before the leaf is stacked.
-#[link_section = ".init.data"]
-static ROOTFS_DEV: AtomicU32 = AtomicU32::new(0);
-#[link_section = ".init.data"]
-static ROOTFS_INO: AtomicU64 = AtomicU64::new(0);
-#[link_section = ".init.data"]
-static RECORDED: AtomicBool = AtomicBool::new(false);
-
-/// Remembers which directory rootfs is, for the end-state checks.
+/// The init window the suites run in.
 #[link_section = ".init.text"]
-pub(super) fn record_rootfs() {
-    if let Ok(st) = init_syscalls::stat(c_str!("/"), true) {
-        ROOTFS_DEV.store(st.dev(), Ordering::Relaxed);
-        ROOTFS_INO.store(st.ino(), Ordering::Relaxed);
-        RECORDED.store(true, Ordering::Relaxed);
-    }
+fn init() -> InitWindow {
+    // SAFETY: These are init-section suites: KUnit runs them at boot,
+    // before init memory is freed, and no case keeps the token.
+    unsafe { InitWindow::assume() }
 }
 
 // ---- Command line ----------------------------------------------------------
@@ -105,6 +97,23 @@ fn param_overlong() -> Result {
     Ok(())
 }
 
+/// Gives `ENABLED` back the value boot set when dropped, however the case ends.
+struct RestoreEnabled(bool);
+
+impl RestoreEnabled {
+    #[link_section = ".init.text"]
+    fn new() -> Self {
+        Self(ENABLED.load(Ordering::Relaxed))
+    }
+}
+
+impl Drop for RestoreEnabled {
+    #[link_section = ".init.text"]
+    fn drop(&mut self) {
+        ENABLED.store(self.0, Ordering::Relaxed);
+    }
+}
+
 /// Feeds `words` to the handler in order, as repeated parameters would be.
 #[link_section = ".init.text"]
 fn handle_all(start: bool, words: &[&str]) -> Result<bool> {
@@ -118,7 +127,7 @@ fn handle_all(start: bool, words: &[&str]) -> Result<bool> {
 
 #[link_section = ".init.text"]
 fn param_repeated() -> Result {
-    let boot = ENABLED.load(Ordering::Relaxed);
+    let _restore = RestoreEnabled::new();
     // The last valid occurrence wins; invalid ones keep what was there.
     kunit_expect!(!handle_all(false, &["", "=0"])?);
     kunit_expect!(handle_all(false, &["=0", ""])?);
@@ -127,7 +136,6 @@ fn param_repeated() -> Result {
     // With CONFIG_NONROOT_INITRAMFS_DEFAULT_ON the flag starts out true.
     kunit_expect!(handle_all(true, &["=bogus"])?);
     kunit_expect!(!handle_all(true, &["=off"])?);
-    ENABLED.store(boot, Ordering::Relaxed);
     // Longer words are left for other parameters, such as _fail=.
     let other = CString::try_from_fmt(format_args!("_fail=mount"))?;
     kunit_expect!(!nonroot_initramfs_param(&other));
@@ -141,8 +149,8 @@ kunit_suite!(init nonroot_initramfs_param, [param_table, param_overlong, param_r
 /// Moves the test's thread to its own copies of the mount tree and root.
 #[link_section = ".init.text"]
 fn private_root() -> Result<Stat> {
-    init_syscalls::unshare(clone_flags::NEWNS | clone_flags::FS)?;
-    init_syscalls::stat(c_str!("/"), true)
+    init_syscalls::unshare(init(), clone_flags::NEWNS | clone_flags::FS)?;
+    init_syscalls::stat(init(), c_str!("/"), true)
 }
 
 #[link_section = ".init.text"]
@@ -154,16 +162,16 @@ fn same(a: &Stat, b: &Stat) -> bool {
 #[link_section = ".init.text"]
 fn expect_untouched(before: &Stat) -> Result {
     kunit_expect!(
-        same(&init_syscalls::stat(c_str!("/"), true)?, before),
+        same(&init_syscalls::stat(init(), c_str!("/"), true)?, before),
         "root changed"
     );
     kunit_expect!(
-        same(&init_syscalls::stat(c_str!("."), true)?, before),
+        same(&init_syscalls::stat(init(), c_str!("."), true)?, before),
         "cwd changed"
     );
     // Anything left mounted on the root would be reached by "/..".
     kunit_expect!(
-        same(&init_syscalls::stat(c_str!("/.."), true)?, before),
+        same(&init_syscalls::stat(init(), c_str!("/.."), true)?, before),
         "mount left"
     );
     Ok(())
@@ -172,8 +180,8 @@ fn expect_untouched(before: &Stat) -> Result {
 #[link_section = ".init.text"]
 fn leaf_stacked_and_entered() -> Result {
     let before = private_root()?;
-    kunit_expect!(enter_leaf(c_str!("tmpfs"), None, None, None).is_ok());
-    let root = init_syscalls::stat(c_str!("/"), true)?;
+    kunit_expect!(enter_leaf(init(), c_str!("tmpfs"), None, None, None, Rollback::Free).is_ok());
+    let root = init_syscalls::stat(init(), c_str!("/"), true)?;
     kunit_expect!(
         root.dev() != before.dev(),
         "root is still the old file system"
@@ -182,16 +190,16 @@ fn leaf_stacked_and_entered() -> Result {
     let mode = if cfg!(CONFIG_SHMEM) { 0o1777 } else { 0o755 };
     kunit_expect_eq!(root.mode() & 0o7777, mode);
     kunit_expect!(
-        same(&init_syscalls::stat(c_str!("."), true)?, &root),
+        same(&init_syscalls::stat(init(), c_str!("."), true)?, &root),
         "cwd not in the leaf"
     );
     kunit_expect!(
-        same(&init_syscalls::stat(c_str!("/.."), true)?, &root),
+        same(&init_syscalls::stat(init(), c_str!("/.."), true)?, &root),
         "leaf has a mount on it"
     );
     // The leaf is writable and empty: a directory can be made and removed.
-    kunit_expect!(init_syscalls::mkdir(c_str!("/probe"), 0o755).is_ok());
-    kunit_expect!(init_syscalls::rmdir(c_str!("/probe")).is_ok());
+    kunit_expect!(init_syscalls::mkdir(init(), c_str!("/probe"), 0o755).is_ok());
+    kunit_expect!(init_syscalls::rmdir(init(), c_str!("/probe")).is_ok());
     Ok(())
 }
 
@@ -199,14 +207,16 @@ fn leaf_stacked_and_entered() -> Result {
 fn leaf_takes_options() -> Result {
     private_root()?;
     kunit_expect!(enter_leaf(
+        init(),
         c_str!("tmpfs"),
         None,
         Some(c_str!("mode=0700,size=1m")),
-        None
+        None,
+        Rollback::Free
     )
     .is_ok());
     kunit_expect_eq!(
-        init_syscalls::stat(c_str!("/"), true)?.mode() & 0o7777,
+        init_syscalls::stat(init(), c_str!("/"), true)?.mode() & 0o7777,
         0o700
     );
     Ok(())
@@ -215,15 +225,31 @@ fn leaf_takes_options() -> Result {
 #[link_section = ".init.text"]
 fn leaf_like_ramfs() -> Result {
     let before = private_root()?;
-    kunit_expect!(enter_leaf(c_str!("tmpfs"), Some(LIKE_RAMFS), None, None).is_ok());
-    let root = init_syscalls::stat(c_str!("/"), true)?;
+    kunit_expect!(enter_leaf(
+        init(),
+        c_str!("tmpfs"),
+        Some(LIKE_RAMFS),
+        None,
+        None,
+        Rollback::Free
+    )
+    .is_ok());
+    let root = init_syscalls::stat(init(), c_str!("/"), true)?;
     kunit_expect!(root.dev() != before.dev());
     kunit_expect_eq!(root.mode() & 0o7777, 0o755);
     // Options from the command line override the defaults.
     let options = Some(c_str!("mode=0711"));
-    kunit_expect!(enter_leaf(c_str!("tmpfs"), Some(LIKE_RAMFS), options, None).is_ok());
+    kunit_expect!(enter_leaf(
+        init(),
+        c_str!("tmpfs"),
+        Some(LIKE_RAMFS),
+        options,
+        None,
+        Rollback::Free
+    )
+    .is_ok());
     kunit_expect_eq!(
-        init_syscalls::stat(c_str!("/"), true)?.mode() & 0o7777,
+        init_syscalls::stat(init(), c_str!("/"), true)?.mode() & 0o7777,
         0o711
     );
     Ok(())
@@ -232,7 +258,14 @@ fn leaf_like_ramfs() -> Result {
 #[link_section = ".init.text"]
 fn bad_options_leave_nothing() -> Result {
     let before = private_root()?;
-    let result = enter_leaf(c_str!("tmpfs"), None, Some(c_str!("huge=bogus")), None);
+    let result = enter_leaf(
+        init(),
+        c_str!("tmpfs"),
+        None,
+        Some(c_str!("huge=bogus")),
+        None,
+        Rollback::Free,
+    );
     if !cfg!(CONFIG_SHMEM) {
         // A ramfs-backed "tmpfs" ignores options it does not know.
         kunit_expect!(result.is_ok(), "{:?}", result);
@@ -245,9 +278,29 @@ fn bad_options_leave_nothing() -> Result {
 #[link_section = ".init.text"]
 fn unknown_fs_leaves_nothing() -> Result {
     let before = private_root()?;
-    let result = enter_leaf(c_str!("no_such_fs"), None, None, None);
+    let result = enter_leaf(
+        init(),
+        c_str!("no_such_fs"),
+        None,
+        None,
+        None,
+        Rollback::Free,
+    );
     kunit_expect_eq!(result, Err((Step::Mount, ENODEV)));
     expect_untouched(&before)
+}
+
+/// The error a fault injected at `step` makes its real call return.
+#[link_section = ".init.text"]
+fn fault_error(step: Step) -> Error {
+    match step {
+        // Options longer than the page mount() takes.
+        Step::Options => E2BIG,
+        // A file system type that does not exist.
+        Step::Mount => ENODEV,
+        // A directory that does not exist.
+        Step::Chdir | Step::Chroot => ENOENT,
+    }
 }
 
 #[link_section = ".init.text"]
@@ -255,13 +308,15 @@ fn every_fault_rolls_back() -> Result {
     let before = private_root()?;
     for step in Step::ALL {
         let result = enter_leaf(
+            init(),
             c_str!("tmpfs"),
             Some(LIKE_RAMFS),
             Some(c_str!("size=1m")),
             Some(step),
+            Rollback::Free,
         );
         kunit_expect!(
-            result == Err((step, ENOMEM)),
+            result == Err((step, fault_error(step))),
             "fault at {:?}: {:?}",
             step,
             result
@@ -284,20 +339,18 @@ kunit_suite!(init nonroot_initramfs_setup, [
 
 #[link_section = ".init.text"]
 fn unpacked() -> Result {
-    init_syscalls::wait_for_initramfs();
+    init_syscalls::wait_for_initramfs(init());
     Ok(())
 }
 
 /// `/` is the leaf if the boot asked for it and no fault was injected, and
-/// rootfs otherwise; either way the initramfs is there.
+/// rootfs otherwise; the state the feature reports says the same, and
+/// either way the initramfs is there.
 #[link_section = ".init.text"]
 fn root_after_boot() -> Result {
-    kunit_expect!(RECORDED.load(Ordering::Relaxed), "rootfs was not recorded");
-    let root = init_syscalls::stat(c_str!("/"), true)?;
-    let on_rootfs = root.dev() == ROOTFS_DEV.load(Ordering::Relaxed)
-        && root.ino() == ROOTFS_INO.load(Ordering::Relaxed);
+    let root = init_syscalls::stat(init(), c_str!("/"), true)?;
     let want_leaf = ENABLED.load(Ordering::Relaxed) && FAIL_AT.load(Ordering::Relaxed) == 0;
-    kunit_expect_eq!(on_rootfs, !want_leaf);
+    kunit_expect_eq!(ACTIVE.load(Ordering::Relaxed), want_leaf);
 
     let mut path = Path::lookup(c_str!("/"))?;
     kunit_expect!(path.is_mount_root());
@@ -316,11 +369,72 @@ fn root_after_boot() -> Result {
         kunit_expect!(!path.follow_up(), "rootfs has a parent mount");
     }
     // Nothing is stacked on the root, whichever it is.
-    kunit_expect!(same(&init_syscalls::stat(c_str!("/.."), true)?, &root));
+    kunit_expect!(same(
+        &init_syscalls::stat(init(), c_str!("/.."), true)?,
+        &root
+    ));
     // Entries of the built-in initramfs (usr/default_cpio_list).
-    kunit_expect!(init_syscalls::stat(c_str!("/dev/console"), true).is_ok());
-    kunit_expect!(init_syscalls::stat(c_str!("/root"), true).is_ok());
+    kunit_expect!(init_syscalls::stat(init(), c_str!("/dev/console"), true).is_ok());
+    kunit_expect!(init_syscalls::stat(init(), c_str!("/root"), true).is_ok());
     Ok(())
 }
 
 kunit_suite!(init nonroot_initramfs_boot, suite_init = unpacked, [root_after_boot]);
+
+// ---- The harness itself ------------------------------------------------------
+
+/// Set by `nonroot_initramfs_kunit_selftest`: the cases below then fail, as
+/// they must, to show that the harness reports failures. Otherwise they are
+/// skipped.
+#[link_section = ".init.data"]
+static SELFTEST: AtomicBool = AtomicBool::new(false);
+
+#[link_section = ".init.text"]
+fn selftest_param(arg: &CStr) -> bool {
+    if !arg.is_empty() {
+        return false;
+    }
+    SELFTEST.store(true, Ordering::Relaxed);
+    true
+}
+boot_param!("nonroot_initramfs_kunit_selftest", selftest_param);
+
+/// Whether the self-test runs; skips the case if not.
+#[link_section = ".init.text"]
+fn selftest() -> bool {
+    let run = SELFTEST.load(Ordering::Relaxed);
+    if !run {
+        suite::skip(c_str!("needs nonroot_initramfs_kunit_selftest"));
+    }
+    run
+}
+
+#[link_section = ".init.text"]
+fn failed_expect_fails() -> Result {
+    if selftest() {
+        kunit_expect!(1 + 1 == 3, "deliberately");
+    }
+    Ok(())
+}
+
+#[link_section = ".init.text"]
+fn failed_expect_eq_fails() -> Result {
+    if selftest() {
+        kunit_expect_eq!(1 + 1, 3);
+    }
+    Ok(())
+}
+
+#[link_section = ".init.text"]
+fn returned_error_fails() -> Result {
+    if selftest() {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+kunit_suite!(init nonroot_initramfs_selftest, [
+    failed_expect_fails,
+    failed_expect_eq_fails,
+    returned_error_fails,
+]);

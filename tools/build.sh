@@ -82,8 +82,10 @@ if ! wait "$pid"; then
 	tail -n 20 "$log" >&2
 	die "kernel build failed; full log: $log"
 fi
+# A warning, modpost's included, fails the build (ccache replays those of
+# cached objects).
 if grep -E '^(WARNING|warning):|: warning:' "$log" >/dev/null; then
-	echo "build warnings (see $log):" >&2
 	grep -E '^(WARNING|warning):|: warning:' "$log" | head -n 20 >&2
+	die "the build warned (full log: $log)"
 fi
 stage "built $OBJ/$KIMAGE"

@@ -51,7 +51,7 @@ fi
 
 stage "CLIPPY=1 W=1 build of our objects"
 objects=(init/nonroot_initramfs.o rust/kernel.o fs/namespace.o init/do_mounts.o
-	drivers/base/devtmpfs.o)
+	drivers/base/devtmpfs.o kernel/fork.o)
 "$(dirname "$0")/build.sh" CLIPPY=1 W=1 "${objects[@]}" >/dev/null
 log=$LOGDIR/build-$ARCH.log
 if grep -E '(^|: )(warning|error)(\[|:)|Section mismatch|^WARNING' "$log"; then
@@ -67,6 +67,34 @@ if grep -E '(^|: )(warning|error)(\[|:)' "$log"; then
 	echo "error: make rustdoc reported the above (log: $log)" >&2
 	failed=1
 fi
+
+# make test built, with no warning allowed (tools/build.sh): the main kernel
+# (SMP, PREEMPT, MODULES=y, LSMs), default-on, no-shmem (SHMEM=n), builtin,
+# feature-off, rust-off and debug (MODULES=n). These add what it does not.
+stage "Kconfig matrix: the combinations make test does not build"
+for variant in no-tests feature-unavailable; do
+	if ! VARIANT=$variant "$(dirname "$0")/build.sh" vmlinux >/dev/null; then
+		echo "error: VARIANT=$variant does not build clean" >&2
+		failed=1
+	fi
+done
+# Kconfig itself must refuse the feature where it cannot work: with shmem's
+# internal tmpfs only, and without initrd support.
+kconf=$BUILD/check-kconfig
+for off in TMPFS BLK_DEV_INITRD; do
+	rm -rf "$kconf" && mkdir -p "$kconf"
+	cp "$OBJ/.config" "$kconf/.config"
+	"$SRC/scripts/config" --file "$kconf/.config" --disable "$off"
+	make -s -C "$SRC" O="$kconf" ARCH="$KARCH" LLVM=1 RUSTC=/usr/bin/rustc \
+		BINDGEN="$BUILD/tools/bin/bindgen" olddefconfig >/dev/null
+	if grep -q '^CONFIG_NONROOT_INITRAMFS=y' "$kconf/.config"; then
+		echo "error: Kconfig allows NONROOT_INITRAMFS with $off=n" >&2
+		failed=1
+	else
+		echo "  $off=n: NONROOT_INITRAMFS refused"
+	fi
+done
+rm -rf "$kconf"
 
 [ "$failed" = 0 ] || die "quality gates failed"
 stage "all quality gates passed"

@@ -9,9 +9,14 @@ guest. Nothing here decides pass or fail: callers read the log.
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
+
+# Every machine people run has more than one CPU, and SMP is where the
+# races are: no boot runs on one CPU unless it asks for it.
+DEFAULT_SMP = 2
 
 ARCHES = {
     "x86_64": {
@@ -48,7 +53,7 @@ def kernel_image(build, arch, variant=""):
 
 
 def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
-         timeout=120, extra=(), disk=None):
+         timeout=120, extra=(), disk=None, smp=DEFAULT_SMP):
     """Boots once; returns a Boot. `append` is added to the console setup;
     `disk` is a raw image attached as a virtio disk (changes are discarded)."""
     a = ARCHES[arch]
@@ -59,7 +64,7 @@ def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
         extra = [*a["fast_firmware"], *extra]
     cmdline = f"{a['cmdline']} panic=-1 {append}".strip()
     cmd = [*a["qemu"], "-nodefaults", "-display", "none", "-no-reboot",
-           "-smp", "1", "-m", mem, "-kernel", kernel,
+           "-smp", str(smp), "-m", mem, "-kernel", kernel,
            "-chardev", f"file,id=con,path={log_path}", "-serial", "chardev:con",
            "-append", cmdline, *extra]
     if initrd:
@@ -79,6 +84,32 @@ def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
     return Boot(log, timed_out, time.monotonic() - start)
 
 
+# What the kernel prints when something went wrong in it: oopses, BUG()s and
+# WARN()s, KASAN, lockdep, RCU and might_sleep() reports, kmemleak's
+# (printed when the guest reads the report), and any stack trace.
+KERNEL_REPORTS = re.compile(
+    r"Oops|BUG:|kernel BUG at|WARNING:|KASAN:|Unable to handle kernel|"
+    r"Internal error:|possible circular locking|inconsistent lock state|"
+    r"possible recursive locking|suspicious RCU usage|"
+    r"sleeping function called from invalid context|unreferenced object|"
+    r"Call Trace:|Kernel panic")
+
+
+def kernel_reports(log, allowed=()):
+    """The kernel's report lines in `log`, with a few lines of context each.
+    `allowed` are patterns of reports the caller expects (a panic it asked
+    for): from the first line matching one of them on, nothing is reported."""
+    lines = log.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if any(re.search(a, line) for a in allowed):
+            break
+        if KERNEL_REPORTS.search(line):
+            found.extend(lines[i:i + 4])
+            found.append("")
+    return found
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--arch", default=os.environ.get("ARCH", "x86_64"), choices=ARCHES)
@@ -87,10 +118,11 @@ def main():
     p.add_argument("--append", default="")
     p.add_argument("--mem", default="256M")
     p.add_argument("--timeout", type=int, default=120)
+    p.add_argument("--smp", type=int, default=DEFAULT_SMP)
     p.add_argument("--log", required=True)
     args = p.parse_args()
     b = boot(args.kernel, args.initrd, args.append, args.log, args.arch,
-             args.mem, args.timeout)
+             args.mem, args.timeout, smp=args.smp)
     sys.stdout.write(b.log)
     if b.timed_out:
         sys.exit(f"qemu_run: no reboot after {args.timeout} s; killed (log: {args.log})")

@@ -6,11 +6,15 @@
 //! user pointers or file descriptors. They act with the credentials, root and
 //! working directory of the calling task.
 //!
-//! The helpers are `__init`: they are freed with the rest of init memory once
-//! boot is done. So are these wrappers, which live in `.init.text` like the C
-//! functions they call. Call them only from functions placed in `.init.text`
-//! (named, non-generic functions: closures and generic code land in `.text`),
-//! as modpost reports a section mismatch otherwise.
+//! Most helpers are `__init`: they are freed with the rest of init memory
+//! once boot is done. So are these wrappers, which live in `.init.text`, and
+//! nothing may call them after that. Each takes an [`InitWindow`], which
+//! only `unsafe` code can make, so that no safe code can reach them after
+//! boot; they are `#[inline]`, so the kernel crate neither holds nor exports
+//! them and modules cannot link to them. Call them only from functions
+//! placed in `.init.text` (named, non-generic functions: closures and
+//! generic code land in `.text`), as modpost reports a section mismatch
+//! otherwise.
 //!
 //! C header: [`include/linux/init_syscalls.h`](srctree/include/linux/init_syscalls.h)
 
@@ -23,6 +27,30 @@ use crate::{
     str::CStr,
 };
 use core::ptr;
+
+/// Proof that the code holding it runs in the init window: during boot,
+/// before `free_initmem()` frees the init sections.
+///
+/// # Invariants
+///
+/// Exists only in the init window.
+#[derive(Clone, Copy)]
+pub struct InitWindow(());
+
+impl InitWindow {
+    /// Returns the proof that the caller runs in the init window.
+    ///
+    /// # Safety
+    ///
+    /// The caller runs before `free_initmem()`, as `__init` code and
+    /// init-section KUnit suites do, and neither it nor anything it hands
+    /// the token to keeps it past that point, in a static for example.
+    #[inline]
+    pub unsafe fn assume() -> Self {
+        // INVARIANT: The caller guarantees it runs in the init window.
+        Self(())
+    }
+}
 
 /// Mount flags, the `MS_*` values of `mount(2)`.
 pub mod flags {
@@ -90,12 +118,17 @@ impl MountOptions {
 /// # Examples
 ///
 /// ```
-/// use kernel::{c_str, init_syscalls::{self, MountOptions}, prelude::*};
+/// use kernel::{
+///     c_str,
+///     init_syscalls::{self, InitWindow, MountOptions},
+///     prelude::*,
+/// };
 ///
 /// #[link_section = ".init.text"]
-/// fn mount_scratch() -> Result {
+/// fn mount_scratch(init: InitWindow) -> Result {
 ///     let mut options = MountOptions::new(c_str!("size=1m,mode=0700"))?;
 ///     init_syscalls::mount(
+///         init,
 ///         c_str!("scratch"),
 ///         c_str!("/mnt"),
 ///         Some(c_str!("tmpfs")),
@@ -105,8 +138,9 @@ impl MountOptions {
 /// }
 /// ```
 #[link_section = ".init.text"]
-#[cold]
+#[inline]
 pub fn mount(
+    _init: InitWindow,
     source: &CStr,
     target: &CStr,
     fstype: Option<&CStr>,
@@ -131,40 +165,40 @@ pub fn mount(
 
 /// Unmounts the file system mounted at `target`, like `umount2(2)`.
 #[link_section = ".init.text"]
-#[cold]
-pub fn umount(target: &CStr, flags: i32) -> Result {
+#[inline]
+pub fn umount(_init: InitWindow, target: &CStr, flags: i32) -> Result {
     // SAFETY: `target` is NUL-terminated and outlives the call.
     to_result(unsafe { bindings::init_umount(target.as_char_ptr(), flags) })
 }
 
 /// Changes the working directory, like `chdir(2)`.
 #[link_section = ".init.text"]
-#[cold]
-pub fn chdir(path: &CStr) -> Result {
+#[inline]
+pub fn chdir(_init: InitWindow, path: &CStr) -> Result {
     // SAFETY: `path` is NUL-terminated and outlives the call.
     to_result(unsafe { bindings::init_chdir(path.as_char_ptr()) })
 }
 
 /// Changes the root directory, like `chroot(2)`.
 #[link_section = ".init.text"]
-#[cold]
-pub fn chroot(path: &CStr) -> Result {
+#[inline]
+pub fn chroot(_init: InitWindow, path: &CStr) -> Result {
     // SAFETY: `path` is NUL-terminated and outlives the call.
     to_result(unsafe { bindings::init_chroot(path.as_char_ptr()) })
 }
 
 /// Creates a directory, like `mkdir(2)`.
 #[link_section = ".init.text"]
-#[cold]
-pub fn mkdir(path: &CStr, mode: u16) -> Result {
+#[inline]
+pub fn mkdir(_init: InitWindow, path: &CStr, mode: u16) -> Result {
     // SAFETY: `path` is NUL-terminated and outlives the call.
     to_result(unsafe { bindings::init_mkdir(path.as_char_ptr(), mode) })
 }
 
 /// Removes an empty directory, like `rmdir(2)`.
 #[link_section = ".init.text"]
-#[cold]
-pub fn rmdir(path: &CStr) -> Result {
+#[inline]
+pub fn rmdir(_init: InitWindow, path: &CStr) -> Result {
     // SAFETY: `path` is NUL-terminated and outlives the call.
     to_result(unsafe { bindings::init_rmdir(path.as_char_ptr()) })
 }
@@ -202,8 +236,8 @@ impl Stat {
 /// Returns the attributes of a file, like `stat(2)`, or `lstat(2)` when
 /// `nofollow` is set.
 #[link_section = ".init.text"]
-#[cold]
-pub fn stat(path: &CStr, nofollow: bool) -> Result<Stat> {
+#[inline]
+pub fn stat(_init: InitWindow, path: &CStr, nofollow: bool) -> Result<Stat> {
     let flags = if nofollow {
         bindings::AT_SYMLINK_NOFOLLOW as i32
     } else {
@@ -219,21 +253,28 @@ pub fn stat(path: &CStr, nofollow: bool) -> Result<Stat> {
 
 /// Stops sharing what `flags` name with other tasks, like `unshare(2)`.
 ///
+/// `ksys_unshare()` is not `__init`; the wrapper is, as it only serves early
+/// boot code.
+///
 /// Early boot code shares its root and working directory, and the initial
 /// mount namespace, with PID 1 and every kernel thread; with
 /// [`clone_flags::FS`] and [`clone_flags::NEWNS`], a kernel thread gets
 /// copies of its own that it may change freely.
 #[link_section = ".init.text"]
-#[cold]
-pub fn unshare(flags: ffi::c_ulong) -> Result {
+#[inline]
+pub fn unshare(_init: InitWindow, flags: ffi::c_ulong) -> Result {
     // SAFETY: FFI call without safety requirements.
     to_result(unsafe { bindings::ksys_unshare(flags) })
 }
 
 /// Waits until the initramfs is unpacked, which may happen asynchronously.
+///
+/// Not `__init` itself, but only meaningful while the initramfs may still
+/// be unpacking, in the init window.
+#[cfg(CONFIG_BLK_DEV_INITRD)]
 #[link_section = ".init.text"]
-#[cold]
-pub fn wait_for_initramfs() {
+#[inline]
+pub fn wait_for_initramfs(_init: InitWindow) {
     // SAFETY: FFI call without safety requirements.
     unsafe { bindings::wait_for_initramfs() }
 }

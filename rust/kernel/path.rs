@@ -66,6 +66,16 @@ impl Path {
         unsafe { CStr::from_char_ptr((*(*(*self.0.mnt).mnt_sb).s_type).name) }
     }
 
+    /// Gives up this path without dropping its references, so that its
+    /// mount and dentry are never freed.
+    ///
+    /// For a mount that must not be freed yet and that nothing will put
+    /// later: at boot, before `fsnotify_init()`, freeing a mount crashes
+    /// (see `cleanup_mnt()`), and an empty mount left this way costs little.
+    pub fn leak(self) {
+        core::mem::forget(self);
+    }
+
     /// Whether this directory has no entries.
     ///
     /// Only meaningful on file systems that keep all their entries in the

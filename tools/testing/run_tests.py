@@ -44,8 +44,16 @@ CC = {"x86_64": "x86_64-linux-gnu-gcc", "arm64": "aarch64-linux-gnu-gcc"}[ARCH]
 KUNIT_BOOTS = [
     ("kunit_feature_on", "nonroot_initramfs"),
     ("kunit_feature_off", ""),
+    # The harness's self-test: its deliberately failing cases must be
+    # reported as failures (elsewhere they are skipped).
+    ("kunit_selftest",
+     f"nonroot_initramfs_kunit_selftest kunit.filter_glob=nonroot_initramfs_selftest"),
     ("kunit_no_shmem", "nonroot_initramfs", "no-shmem"),
 ]
+
+# The one file of the second archive builtin_and_external boots with.
+EXTERNAL_FILE = "/etc/external-marker"
+
 
 # Malformed or hostile values: each boot warns once and loses nothing.
 BAD_BOOL_VALUES = [
@@ -65,7 +73,7 @@ BAD_VALUES = [
     for i, value in enumerate(BAD_BOOL_VALUES)
 ] + [
     (f"bad_options_{i}", f"nonroot_initramfs initramfs_options={value}",
-     "nrexpect=rootfs nrwarn=failed")
+     "nrexpect=rootfs nrwarn=mount,EINVAL,not_applied")
     for i, value in enumerate(BAD_OPTIONS)
 ]
 
@@ -81,20 +89,21 @@ BOOT_CASES = [
     ("feature_off", "", "nrexpect=rootfs"),
     ("feature_off_bool", "nonroot_initramfs=0", "nrexpect=rootfs"),
     ("feature_on_sync_unpack", "nonroot_initramfs initramfs_async=0", "nrexpect=leaf nrleaf=tmpfs"),
+    ("feature_off_sync_unpack", "initramfs_async=0", "nrexpect=rootfs"),
     ("bad_value", "nonroot_initramfs=maybe", "nrexpect=rootfs nrwarn=invalid"),
     ("fault_mount", "nonroot_initramfs nonroot_initramfs_fail=mount",
-     "nrexpect=rootfs nrwarn=mount"),
+     "nrexpect=rootfs nrwarn=mount,ENODEV"),
     ("fault_chroot", "nonroot_initramfs nonroot_initramfs_fail=chroot",
-     "nrexpect=rootfs nrwarn=chroot"),
+     "nrexpect=rootfs nrwarn=chroot,ENOENT"),
     ("bad_initramfs_options", "nonroot_initramfs initramfs_options=huge=bogus",
-     "nrexpect=rootfs nrwarn=mount"),
+     "nrexpect=rootfs nrwarn=mount,EINVAL,not_applied"),
     ("initramfs_options_leaf", "nonroot_initramfs initramfs_options=size=64m",
      "nrexpect=leaf nrleaf=tmpfs nrsize=65536k"),
     ("initramfs_options_rootfs", "initramfs_options=size=64m",
      "nrexpect=rootfs nrsize=65536k"),
     ("fault_chroot_keeps_options",
      "nonroot_initramfs nonroot_initramfs_fail=chroot initramfs_options=size=64m",
-     "nrexpect=rootfs nrwarn=applied nrsize=65536k"),
+     "nrexpect=rootfs nrwarn=chroot,ENOENT,applied_to_it nrsize=65536k"),
     ("default_on", "", "nrexpect=leaf nrleaf=tmpfs", "default-on"),
     ("default_on_turned_off", "nonroot_initramfs=0", "nrexpect=rootfs", "default-on"),
     # CONFIG_SHMEM=n: "tmpfs" is ramfs-backed, rootfs a ramfs.
@@ -112,28 +121,42 @@ BOOT_CASES = [
     ("builtin_initramfs", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs",
      "builtin", "no-initrd"),
     ("builtin_initramfs_off", "", "nrexpect=rootfs", "builtin", "no-initrd"),
-    ("builtin_and_external", "nonroot_initramfs", "nrexpect=leaf nrleaf=tmpfs", "builtin"),
+    # The external archive is another one, with a file of its own.
+    ("builtin_and_external", "nonroot_initramfs",
+     f"nrexpect=leaf nrleaf=tmpfs nrfile={EXTERNAL_FILE}", "builtin", "external"),
+    ("builtin_and_external_off", "", f"nrexpect=rootfs nrfile={EXTERNAL_FILE}",
+     "builtin", "external"),
     ("feature_on_async_unpack", "nonroot_initramfs initramfs_async=1",
      "nrexpect=leaf nrleaf=tmpfs"),
+    ("feature_off_async_unpack", "initramfs_async=1", "nrexpect=rootfs"),
     ("rdinit_other_program", "nonroot_initramfs rdinit=/sbin/nrinit",
      "nrexpect=leaf nrleaf=tmpfs"),
+    ("rdinit_other_program_off", "rdinit=/sbin/nrinit", "nrexpect=rootfs"),
     ("rootfstype_tmpfs", "nonroot_initramfs rootfstype=tmpfs", "nrexpect=leaf nrleaf=tmpfs"),
-    # rootfstype=ramfs makes rootfs a ramfs: the leaf gets a ramfs's mode.
+    ("rootfstype_tmpfs_off", "rootfstype=tmpfs", "nrexpect=rootfs"),
+    # rootfstype=ramfs makes rootfs a ramfs: the leaf gets a ramfs's mode
+    # and its lack of limits.
     ("rootfstype_ramfs", "nonroot_initramfs rootfstype=ramfs",
-     "nrexpect=leaf nrleaf=tmpfs nrmode=755"),
+     "nrexpect=leaf nrleaf=tmpfs nrmode=755 nrlimits=none"),
     ("rootfstype_ramfs_off", "rootfstype=ramfs", "nrexpect=rootfs nrmode=755"),
     ("fault_options", "nonroot_initramfs nonroot_initramfs_fail=options",
-     "nrexpect=rootfs nrwarn=options"),
+     "nrexpect=rootfs nrwarn=options,E2BIG"),
     ("fault_chdir", "nonroot_initramfs nonroot_initramfs_fail=chdir",
-     "nrexpect=rootfs nrwarn=chdir"),
+     "nrexpect=rootfs nrwarn=chdir,ENOENT"),
     # PID 1 leaves the initramfs (pivot_root, detach) and gets its memory back.
+    # With any number of CPUs: secondary CPUs' idle tasks must not pin it.
     ("leave_initramfs", "nonroot_initramfs", "nrtest=memory nrexpect=leaf"),
+    ("leave_initramfs_1cpu", "nonroot_initramfs", "nrtest=memory nrexpect=leaf nrsmp=1"),
+    ("leave_initramfs_4cpus", "nonroot_initramfs", "nrtest=memory nrexpect=leaf nrsmp=4"),
     ("leave_initramfs_off", "", "nrtest=memory nrexpect=rootfs"),
     # An initramfs bigger than the default tmpfs limit needs initramfs_options=.
     ("big_initramfs_capped", "nonroot_initramfs",
      "nrexpect=leaf nrleaf=tmpfs nrbig=truncated", "", "big"),
     ("big_initramfs_sized", "nonroot_initramfs initramfs_options=size=90%",
      "nrexpect=leaf nrleaf=tmpfs nrbig=full", "", "big"),
+    ("big_initramfs_capped_off", "", "nrexpect=rootfs nrbig=truncated", "", "big"),
+    ("big_initramfs_sized_off", "initramfs_options=size=90%",
+     "nrexpect=rootfs nrbig=full", "", "big"),
     # Real clients (tools/testing/guest/runtimes.spec): busybox, util-linux,
     # bubblewrap (root and unprivileged) and crun, plus the escape test; on
     # rootfs, pivot_root fails with EINVAL and the escape controls find the
@@ -157,6 +180,10 @@ BOOT_CASES = [
     # is mounted over the leaf holding it.
     ("builtin_only_root_disk", "nonroot_initramfs root=/dev/vda rw",
      "nrexpect=disk nrleaf=tmpfs nrmode=755", "", "disk-only"),
+    ("builtin_only_root_disk_off", "root=/dev/vda rw", "nrexpect=disk nrmode=755", "",
+     "disk-only"),
+    # The harness itself: a failed assertion must end its check as failed.
+    ("harness_selftest", "", "nrtest=selftest nrexpect=rootfs"),
     # An old-style initrd (an ext2 image, not a cpio): /initrd.image lands in
     # the leaf, is loaded into /dev/ram0 and mounted as root.
     ("old_initrd", "nonroot_initramfs root=/dev/ram0 rw ramdisk_size=16384",
@@ -165,12 +192,38 @@ BOOT_CASES = [
      "nrexpect=disk nrmode=755", "", "initrd"),
 ]
 
+# The debug kernel (variant-debug.config: lockdep, KASAN, kmemleak, list
+# and object debugging) boots these cases again, each with a control, and
+# with panic_on_warn=1: any report fails the boot.
+DEBUG_CASES = ["feature_on", "feature_off", "feature_on_sync_unpack", "feature_off_sync_unpack",
+               "feature_on_async_unpack", "feature_off_async_unpack", "fault_options",
+               "fault_mount", "fault_chdir", "fault_chroot", "fault_chroot_keeps_options",
+               "leave_initramfs", "leave_initramfs_4cpus", "leave_initramfs_off", "runtimes",
+               "runtimes_off"]
+DEBUG_APPEND = "panic_on_warn=1"
+BOOT_CASES += [
+    (f"{name}_debug", f"{cmdline} {DEBUG_APPEND}", f"{expect} nrkmemleak=1", "debug",
+     *rest[1:])
+    for name, cmdline, expect, *rest in BOOT_CASES if name in DEBUG_CASES
+]
+KUNIT_BOOTS += [
+    ("kunit_feature_on_debug", f"nonroot_initramfs {DEBUG_APPEND}", "debug"),
+    ("kunit_feature_off_debug", DEBUG_APPEND, "debug"),
+]
+# KASAN's shadow takes an eighth of the RAM, lockdep and kmemleak more.
+DEBUG_MEM = "768M"
+
 # arm64 runs the cases of the one kernel: each kernel variant would be one
 # more cross build, and CI has no time for them (Makefile TEST_VARIANTS).
 if ARCH == "arm64":
     KUNIT_BOOTS = [case for case in KUNIT_BOOTS if len(case) < 3]
     BOOT_CASES = [case for case in BOOT_CASES if len(case) < 4 or not case[3]]
 
+
+# The harness self-test's checks and the outcome each must have.
+SELFTEST_OUTCOMES = {"selftest_passes": "ok", "selftest_fails": "not ok",
+                     "selftest_fail_then_true": "not ok",
+                     "selftest_fail_in_pipeline": "not ok"}
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
@@ -187,6 +240,9 @@ PAYLOAD = [
     ("/payload/odd-size.bin", "file", 0o600, 1000, 1000, 4097),
     ("/payload/large.bin", "file", 0o444, 0, 0, 2 << 20),
     ("/payload/setuid", "file", 0o4755, 0, 0, 100),
+    ("/payload/dir", "dir", 0o751, 0, 0, None),
+    ("/payload/dir/nested", "dir", 0o750, 5, 6, None),
+    ("/payload/dir/nested/deeper", "dir", 0o755, 0, 0, None),
     ("/payload/dir/nested/deeper/file", "file", 0o640, 123, 456, 777),
     ("/payload/sticky", "dir", 0o1777, 0, 0, None),
     ("/payload/private", "dir", 0o700, 42, 43, None),
@@ -289,7 +345,16 @@ def build_test_initramfs():
     sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"), "-z",
         "-t", str(PAYLOAD_MTIME), "-o", runtimes, os.path.join(guest, "initramfs.spec"),
         payload_spec, os.path.join(guest, "runtimes.spec")], env=env)
-    return image, runtimes
+    # A second archive for builtin_and_external, with one file of its own.
+    external = os.path.join(IMAGES, "external.cpio.gz")
+    spec = os.path.join(IMAGES, "external.spec")
+    with open(os.path.join(IMAGES, "external-marker"), "w") as f:
+        f.write(f"{EXTERNAL_FILE} from the external archive\n")
+    with open(spec, "w") as f:
+        f.write(f"file {EXTERNAL_FILE} external-marker 0644 0 0\n")
+    sh([sys.executable, os.path.join(REPO, "tools", "mkinitramfs.py"), "-z",
+        "-o", external, spec])
+    return image, runtimes, external
 
 
 class Result:
@@ -313,38 +378,107 @@ def ktap_block(log, start):
     return None
 
 
+TEST_SOURCE = os.path.join(REPO, "init", "nonroot_initramfs_test.rs")
+
+
+def expected_suites():
+    """Our KUnit suites and their cases, as kunit_suite! declares them."""
+    with open(TEST_SOURCE) as f:
+        src = f.read()
+    suites = {}
+    for m in re.finditer(r"kunit_suite!\(\s*(?:init\s+)?(\w+),\s*"
+                         r"(?:suite_init\s*=\s*[\w:]+,\s*)?\[([^\]]*)\]", src):
+        suites[m.group(1)] = [c.strip() for c in m.group(2).split(",") if c.strip()]
+    if not suites:
+        sys.exit(f"run_tests: no kunit_suite! found in {TEST_SOURCE}")
+    return suites
+
+
+SELFTEST_SUITE = "nonroot_initramfs_selftest"
+
+
+def check_suites(data, selftest=False):
+    """How many cases of a KUnit run had the status they must have, and
+    what is wrong with the run: each of our suites must have run with
+    exactly its cases, all passed but the harness self-test's, which are
+    skipped, or, when `selftest` is set, failed and the only ones run; the
+    kernel's Rust doctests must have run too."""
+    groups = {g["name"]: g for g in walk_groups(data.get("sub_groups", []))}
+    problems, good = [], 0
+    for suite, cases in expected_suites().items():
+        if selftest and suite != SELFTEST_SUITE:
+            if suite in groups:
+                problems.append(f"suite {suite} ran in the self-test boot")
+            continue
+        group = groups.get(suite)
+        if group is None:
+            problems.append(f"suite {suite} did not run")
+            continue
+        ran = [c["name"] for c in group.get("test_cases", [])]
+        if ran != cases:
+            problems.append(f"suite {suite} ran {ran}, not {cases}")
+        want = "PASS" if suite != SELFTEST_SUITE else "FAIL" if selftest else "SKIP"
+        for case in group.get("test_cases", []):
+            if case["status"] == want:
+                good += 1
+            else:
+                problems.append(f"{suite}.{case['name']}: {case['status']}, not {want}")
+    doctests = groups.get("rust_doctests_kernel")
+    if not selftest and (doctests is None or not doctests.get("test_cases")):
+        problems.append("the kernel's Rust doctests did not run")
+    return good, problems
+
+
+def walk_groups(groups):
+    for g in groups:
+        yield g
+        yield from walk_groups(g.get("sub_groups", []))
+
+
 def run_kunit(image, name, cmdline, variant=""):
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
     boot = qemu_run.boot(kernel, image, f"kunit.enable=1 nrtest=none {cmdline}", log,
-                         arch=ARCH, timeout=600)
+                         arch=ARCH, timeout=600,
+                         mem=DEBUG_MEM if variant == "debug" else "256M")
     kunit_py = os.path.join(BUILD, "src", "tools", "testing", "kunit", "kunit.py")
     js = os.path.join(LOGS, f"{name}.json")
     parse = subprocess.run([sys.executable, kunit_py, "parse", f"--json={js}", log],
                            capture_output=True, text=True)
     passed = failed = 0
+    ours = set(expected_suites())
+    data = {}
     if os.path.exists(js):
         with open(js) as f:
             data = json.load(f)
-        for case in walk_cases(data.get("sub_groups", [])):
-            if case["status"] == "PASS":
-                passed += 1
-            elif case["status"] != "SKIP":
-                failed += 1
+        # Our suites' cases are counted by check_suites, the others here.
+        for group in walk_groups(data.get("sub_groups", [])):
+            if group["name"] in ours:
+                continue
+            for case in group.get("test_cases", []):
+                if case["status"] == "PASS":
+                    passed += 1
+                elif case["status"] != "SKIP":
+                    failed += 1
     raw = subprocess.run([sys.executable, kunit_py, "parse", "--raw_output=kunit", log],
                          capture_output=True, text=True).stdout.splitlines()
-    note = ""
+    notes = []
     if boot.timed_out:
-        note, failed = "timed out", failed + 1
-    elif parse.returncode != 0 or passed == 0:
-        note, failed = "kunit.py parse failed: see " + log, failed + 1
-    return Result(name, raw, passed, failed, note)
-
-
-def walk_cases(groups):
-    for g in groups:
-        yield from g.get("test_cases", [])
-        yield from walk_cases(g.get("sub_groups", []))
+        notes.append("timed out")
+    selftest = "nonroot_initramfs_kunit_selftest" in cmdline
+    # The self-test boot's failures are what kunit.py parse reports.
+    if not os.path.exists(js) or (parse.returncode != 0 and not selftest):
+        notes.append("kunit.py parse failed: see " + log)
+    else:
+        good, problems = check_suites(data, selftest)
+        passed += good
+        notes += problems
+    reports = qemu_run.kernel_reports(boot.log)
+    if reports:
+        notes.append("kernel reports in the log")
+        raw += [f"# {line}" for line in reports]
+    failed += len(notes)
+    return Result(name, raw, passed, failed, "; ".join(notes))
 
 
 def build_test_disk(image):
@@ -392,7 +526,7 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
     suite = "" if "nrtest=" in expect else "nrtest=basic"
-    append = f"kunit.enable=0 loglevel=4 {cmdline} {suite} {expect}"
+    append = f"kunit.enable=0 loglevel=4 {cmdline} {suite} {expect} nrpayload={len(PAYLOAD)}"
     image, disk, mem = images["test"], None, "256M"
     if media == "big":
         image, mem = images["big"], "320M"
@@ -405,25 +539,71 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
         image = None
     elif media == "runtimes":
         image = images["runtimes"]
+    elif media == "external":
+        image = images["external"]
     elif media == "initrd":
         image = images["disk"]
-    boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem, timeout=180,
-                         disk=disk)
+    smp = int(re.search(r"nrsmp=(\d+)", expect).group(1)) if "nrsmp=" in expect \
+        else qemu_run.DEFAULT_SMP
+    append += f" nrsmp={smp}" if "nrsmp=" not in expect else ""
+    if variant == "debug":
+        mem = DEBUG_MEM
+    boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem,
+                         timeout=600 if variant == "debug" else 180, disk=disk, smp=smp)
     if "nrexpect=panic" in expect:
         # Upstream behaviour recorded as a control: this boot must panic.
-        panicked = "Kernel panic - not syncing: Can't create rootfs" in boot.log
-        return Result(name, [f"# panicked: {panicked}"], int(panicked), int(not panicked),
-                      "" if panicked else f"no 'Can't create rootfs' panic; log: {log}")
+        want = "Kernel panic - not syncing: Can't create rootfs"
+        panicked = want in boot.log
+        reports = qemu_run.kernel_reports(boot.log, allowed=[re.escape(want)])
+        ok = panicked and not reports
+        return Result(name, [f"# panicked: {panicked}"] + [f"# {r}" for r in reports],
+                      int(ok), int(not ok),
+                      "" if ok else f"no clean 'Can't create rootfs' panic; log: {log}")
     lines = ktap_block(boot.log, "KTAP version 1")
     if lines is None:
         why = "timed out" if boot.timed_out else "no results (panic?)"
         tail = [f"# {line}" for line in boot.log.splitlines()[-15:]]
+        tail += [f"# {line}" for line in qemu_run.kernel_reports(boot.log)]
         return Result(name, tail, 0, 1, f"{why}; log: {log}")
     passed = sum(1 for line in lines if line.startswith("ok "))
     failed = sum(1 for line in lines if line.startswith("not ok "))
+    notes = ktap_problems(lines)
+    if "nrtest=selftest" in expect:
+        # Each check must have the outcome it was written to have.
+        got = {m.group(2): m.group(1).strip() for m in
+               (re.match(r"(ok|not ok) \d+ (\S+)", line) for line in lines) if m}
+        passed = failed = 0
+        for check, outcome in SELFTEST_OUTCOMES.items():
+            if got.get(check) == outcome:
+                passed += 1
+            else:
+                failed += 1
+                notes.append(f"{check}: '{got.get(check)}', not '{outcome}'")
     if "nrtest: done" not in boot.log:
-        failed += 1
-    return Result(name, lines, passed, failed)
+        notes.append("the guest did not finish")
+    if boot.timed_out:
+        notes.append("timed out")
+    reports = qemu_run.kernel_reports(boot.log)
+    if reports:
+        notes.append("kernel reports in the log")
+        lines = lines + [f"# {line}" for line in reports]
+    failed += len(notes)
+    note = "; ".join(notes + [f"log: {log}"]) if notes else ""
+    return Result(name, lines, passed, failed, note)
+
+
+def ktap_problems(lines):
+    """What is wrong with a KTAP document: its plan "1..N" must announce
+    exactly the results that follow, numbered 1 to N."""
+    plans = [line for line in lines if re.fullmatch(r"1\.\.\d+", line)]
+    results = [line for line in lines if re.match(r"(not )?ok \d+ ", line)]
+    if len(plans) != 1:
+        return [f"{len(plans)} KTAP plans"]
+    planned = int(plans[0][3:])
+    numbers = [int(re.match(r"(?:not )?ok (\d+) ", line).group(1)) for line in results]
+    if numbers != list(range(1, planned + 1)):
+        return [f"plan 1..{planned}, results numbered {numbers}"]
+    return []
 
 
 def main():
@@ -447,9 +627,9 @@ def main():
         path = qemu_run.kernel_image(BUILD, ARCH, variant)
         if not os.path.exists(path):
             sys.exit(f"run_tests: {path} missing; run 'make test' (it builds the variants)")
-    image, runtimes = build_test_initramfs()
+    image, runtimes, external = build_test_initramfs()
     images = {"test": image, "disk": build_test_disk(image), "big": big_image(image),
-              "runtimes": runtimes}
+              "runtimes": runtimes, "external": external}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         jobs = [pool.submit(run_kunit, image, *case) for case in kunit_boots]

@@ -61,6 +61,29 @@ pub fn fail(file: &CStr, line: u32, condition: &CStr, args: fmt::Arguments<'_>) 
     }
 }
 
+/// Marks the KUnit test the current task runs as skipped, with `reason`,
+/// like C's `kunit_mark_skipped()`. The case should return at once.
+///
+/// Outside a KUnit test this does nothing.
+pub fn skip(reason: &CStr) {
+    // SAFETY: FFI call without safety requirements.
+    let test = unsafe { bindings::kunit_get_current_test() };
+    if test.is_null() {
+        return;
+    }
+    let reason = reason.as_bytes();
+    // SAFETY: `test` is the running test, which only its own task changes.
+    let test = unsafe { &mut *test };
+    let len = reason.len().min(test.status_comment.len() - 1);
+    for (to, from) in test.status_comment.iter_mut().zip(&reason[..len]) {
+        *to = *from as ffi::c_char;
+    }
+    test.status_comment[len] = 0;
+    // SAFETY: `status` is a plain field of the running test; KUnit reads it
+    // from this task once the case has returned.
+    unsafe { core::ptr::write_volatile(&mut test.status, bindings::kunit_status_KUNIT_SKIPPED) };
+}
+
 /// Reports the outcome of a case: fails it if it returned an error.
 #[doc(hidden)]
 pub fn report(file: &CStr, line: u32, result: Result) {

@@ -9,6 +9,11 @@
  *	mount, or to what is stacked on it; detaching "/" first, until only
  *	the locked root mount is left, gets to the very bottom. (A ".." walk
  *	does not get there: it stops at the process root.)
+ *
+ *   nrcheck stack-ls
+ *	The same walk, listing "/" at every level on the way down as
+ *	"level <n>: <name>": everything the process can reach by detaching
+ *	the mounts of its own namespace.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,10 +24,31 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-static int bottom_ls(void)
+/* List "/" as "<prefix><name>" lines; returns the number of entries or -1. */
+static int list_root(const char *prefix)
 {
 	struct dirent *d;
 	DIR *dir;
+	int n = 0;
+
+	dir = opendir("/");
+	if (!dir) {
+		perror("nrcheck: opendir /");
+		return -1;
+	}
+	while ((d = readdir(dir))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		printf("%s%s\n", prefix, d->d_name);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static int bottom_ls(int every_level)
+{
+	char prefix[32];
 	int fd, n = 0;
 
 	fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
@@ -35,6 +61,9 @@ static int bottom_ls(void)
 			perror("nrcheck: setns");
 			return 2;
 		}
+		snprintf(prefix, sizeof(prefix), "level %d: ", n);
+		if (every_level && list_root(prefix) < 0)
+			return 2;
 		if (umount2("/", MNT_DETACH) < 0)
 			break;
 		if (++n > 16) {
@@ -43,19 +72,11 @@ static int bottom_ls(void)
 		}
 	}
 	printf("detached %d mounts above the bottom\n", n);
-	n = 0;
-	dir = opendir("/");
-	if (!dir) {
-		perror("nrcheck: opendir /");
+	if (every_level)
+		return 0;
+	n = list_root("");
+	if (n < 0)
 		return 2;
-	}
-	while ((d = readdir(dir))) {
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		printf("%s\n", d->d_name);
-		n++;
-	}
-	closedir(dir);
 	printf("%d entries\n", n);
 	return 0;
 }
@@ -63,7 +84,9 @@ static int bottom_ls(void)
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "bottom-ls"))
-		return bottom_ls();
-	fprintf(stderr, "usage: nrcheck bottom-ls\n");
+		return bottom_ls(0);
+	if (argc == 2 && !strcmp(argv[1], "stack-ls"))
+		return bottom_ls(1);
+	fprintf(stderr, "usage: nrcheck bottom-ls | stack-ls\n");
 	return 2;
 }
