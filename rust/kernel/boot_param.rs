@@ -85,9 +85,10 @@ pub const fn nul_terminated<const N: usize>(name: &str) -> [u8; N] {
 
 /// Parses a boolean the way boot options do (`kstrtobool()`).
 ///
-/// `y`, `Y`, `1`, `on` are true; `n`, `N`, `0`, `off` are false. Only the
-/// first character counts, or the first two for `on`/`off`, so `yes` and
-/// `no` work too. Anything else is [`EINVAL`](crate::error::code::EINVAL).
+/// `y`, `Y`, `t`, `T`, `1` and `on` (any case) are true; `n`, `N`, `f`,
+/// `F`, `0` and `off` (any case) are false. Only the first character counts,
+/// or the first two for `on` and `off`, so `yes`, `true`, `no` and `false`
+/// work too. Anything else is [`EINVAL`](crate::error::code::EINVAL).
 ///
 /// # Examples
 ///
