@@ -162,7 +162,9 @@ const NOWHERE: &CStr = c_str!("nonroot_initramfs_fault");
 /// What `enter_leaf` does with the leaf when it must undo its mount.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rollback {
-    /// Detach it and drop the last reference: it is freed.
+    /// Detach it and drop the last reference: it is freed. Only the tests
+    /// do this, after boot has set up fsnotify.
+    #[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
     Free,
     /// Detach it and keep a reference forever: at boot, freeing a mount
     /// queues `cleanup_mnt()` to a kworker, which can run before
@@ -209,6 +211,7 @@ fn leave_leaf(init: InitWindow, entered: bool, rollback: Rollback) {
                 None
             }
         },
+        #[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
         Rollback::Free => None,
     };
     if let Err(err) = init_syscalls::umount(init, c_str!("/.."), umount_flags::DETACH) {
