@@ -88,11 +88,11 @@ def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
 # WARN()s, KASAN, lockdep, RCU and might_sleep() reports, kmemleak's
 # (printed when the guest reads the report), and any stack trace.
 KERNEL_REPORTS = re.compile(
-    r"Oops|BUG:|kernel BUG at|WARNING:|KASAN:|Unable to handle kernel|"
+    r"Oops|\bBUG:|kernel BUG at|WARNING:|KASAN:|UBSAN:|Unable to handle kernel|"
     r"Internal error:|possible circular locking|inconsistent lock state|"
-    r"possible recursive locking|suspicious RCU usage|"
-    r"sleeping function called from invalid context|unreferenced object|"
-    r"Call Trace:|Kernel panic")
+    r"possible recursive locking|suspicious RCU usage|detected stalls?\b|"
+    r"blocked for more than|sleeping function called from invalid context|"
+    r"unreferenced object|suspected memory leaks|(?i:call trace:)|Kernel panic")
 
 
 def kernel_reports(log, allowed=()):

@@ -223,7 +223,7 @@ if ARCH == "arm64":
 # The harness self-test's checks and the outcome each must have.
 SELFTEST_OUTCOMES = {"selftest_passes": "ok", "selftest_fails": "not ok",
                      "selftest_fail_then_true": "not ok",
-                     "selftest_fail_in_pipeline": "not ok"}
+                     "selftest_fail_in_or_list": "not ok"}
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
