@@ -18,13 +18,14 @@ VARIANT    ?=
 export KERNEL_VERSION KERNEL_DEB_VERSION KERNEL_TARBALL_SHA256 BINDGEN_VERSION
 export ARCH BUILD KERNEL_SRC VARIANT
 
-.PHONY: all deps prepare build run test check export export-verify bench refresh clean help
+.PHONY: all deps prepare build run test check mutate export export-verify bench refresh clean help
 
 all: build
 
 help:
 	@echo 'make run    build if needed, boot with nonroot_initramfs, show a container pivot_root'
 	@echo 'make test   build if needed and run every test (KUnit + QEMU boot tests)'
+	@echo 'make mutate break the feature on purpose, one change at a time: which tests catch it'
 	@echo 'make check  quality gates: the exported series (checkpatch, git am round trip),'
 	@echo '            rustfmt, CLIPPY=1 W=1 build of our code, rustdoc'
 	@echo 'make export the upstream-shaped series with a cover letter, in build/export'
@@ -58,6 +59,12 @@ test: build
 
 check: build
 	@tools/check.sh
+
+# Break the feature one change at a time and show which tests catch each;
+# writes tools/testing/mutations.rst. MUTATIONS= picks some by name.
+mutate: build
+	@tools/testing/run_tests.py --images
+	@tools/testing/mutate.py $(MUTATIONS)
 
 export: prepare
 	@tools/export.sh

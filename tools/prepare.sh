@@ -8,7 +8,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=$BUILD/src
-OVERLAY_DIRS=(init rust Documentation)
+OVERLAY_DIRS=(init include rust Documentation)
 
 git_src() { git -C "$SRC" -c user.name=nonroot-initramfs -c user.email=build@localhost "$@"; }
 

@@ -39,8 +39,8 @@ header=$(grep '^#' "$REPO/patches/series" || true)
 
 for f in "${new_files[@]}"; do
 	case $f in
-	init/* | rust/* | Documentation/*) ;;
-	*) die "$f is new but outside the overlay (init/, rust/, Documentation/)" ;;
+	init/* | include/* | rust/* | Documentation/*) ;;
+	*) die "$f is new but outside the overlay (init/, include/, rust/, Documentation/)" ;;
 	esac
 	if ! cmp -s "$SRC/$f" "$REPO/$f"; then
 		mkdir -p "$REPO/$(dirname "$f")"

@@ -124,6 +124,10 @@ pub fn parse_bool(s: &CStr) -> Result<bool> {
 ///
 /// # Examples
 ///
+/// Doctests are built into the kernel, so this one leaves the invocation
+/// out of the build: a kernel with doctests gets no `example_verbose`
+/// parameter.
+///
 /// ```
 /// use core::sync::atomic::{AtomicBool, Ordering};
 /// use kernel::str::CStr;
@@ -131,6 +135,7 @@ pub fn parse_bool(s: &CStr) -> Result<bool> {
 /// #[link_section = ".init.data"]
 /// static VERBOSE: AtomicBool = AtomicBool::new(false);
 ///
+/// # #[allow(dead_code)]
 /// #[link_section = ".init.text"]
 /// fn parse_verbose(arg: &CStr) -> bool {
 ///     if !arg.is_empty() {
@@ -140,6 +145,7 @@ pub fn parse_bool(s: &CStr) -> Result<bool> {
 ///     true
 /// }
 ///
+/// # #[cfg(any())]
 /// kernel::boot_param!("example_verbose", parse_verbose);
 /// ```
 #[macro_export]

@@ -15,6 +15,7 @@ fails. The last line is "N passed, N failed", counting test cases.
 
 import argparse
 import concurrent.futures
+import glob
 import gzip
 import hashlib
 import json
@@ -397,6 +398,20 @@ def expected_suites():
 SELFTEST_SUITE = "nonroot_initramfs_selftest"
 
 
+def doc_example_records():
+    """The suites and parameters the doc examples of our abstractions
+    declare, which must not exist in a kernel: doctests are built in."""
+    suites, params = set(), set()
+    for path in glob.glob(os.path.join(REPO, "rust", "kernel", "**", "*.rs"), recursive=True):
+        with open(path) as f:
+            docs = "\n".join(l for l in f.read().splitlines() if l.lstrip().startswith("///"))
+        suites.update(re.findall(r"kunit_suite!\(\s*(?:init\s+)?(\w+)", docs))
+        params.update(re.findall(r'boot_param!\(\s*"(\w+)"', docs))
+    if not suites or not params:
+        sys.exit("run_tests: found no doc example of kunit_suite! and boot_param!")
+    return sorted(suites), sorted(params)
+
+
 def check_suites(data, selftest=False):
     """How many cases of a KUnit run had the status they must have, and
     what is wrong with the run: each of our suites must have run with
@@ -438,6 +453,10 @@ def walk_groups(groups):
 def run_kunit(image, name, cmdline, variant=""):
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
+    # A parameter nothing registers is reported as unknown and handed to
+    # init: so are the doc examples', if no kernel image registers them.
+    example_suites, example_params = doc_example_records()
+    cmdline = " ".join([cmdline] + example_params)
     boot = qemu_run.boot(kernel, image, f"kunit.enable=1 nrtest=none {cmdline}", log,
                          arch=ARCH, timeout=600,
                          mem=DEBUG_MEM if variant == "debug" else "256M")
@@ -473,6 +492,14 @@ def run_kunit(image, name, cmdline, variant=""):
         good, problems = check_suites(data, selftest)
         passed += good
         notes += problems
+    groups = {g["name"] for g in walk_groups(data.get("sub_groups", []))}
+    for suite in example_suites:
+        if suite in groups:
+            notes.append(f"the doc example suite {suite} ran")
+    unknown = re.search(r'Unknown kernel command line parameters "([^"]*)"', boot.log)
+    for param in example_params:
+        if not unknown or param not in unknown.group(1).split():
+            notes.append(f"the doc example parameter {param} is registered")
     reports = qemu_run.kernel_reports(boot.log)
     if reports:
         notes.append("kernel reports in the log")
@@ -522,6 +549,42 @@ def big_image(image):
     return both
 
 
+def required_checks(expect):
+    """The checks the guest must report for a case's expectations: its
+    dispatch in tools/testing/guest/init, restated so that a check the
+    guest skips by mistake fails the boot."""
+    opt = dict(w.split("=", 1) for w in expect.split() if "=" in w)
+    test, where = opt.get("nrtest", "basic"), opt.get("nrexpect")
+    debug = ["kmemleak"] if "nrkmemleak" in opt else []
+    if test == "basic":
+        checks = ["cpus", "root_fs", "kernel_log"]
+        checks += [check for key, check in (("nrbig", "big_file"), ("nrsize", "root_size"),
+                                            ("nrargv", "unknown_param"),
+                                            ("nrlimits", "root_limits"),
+                                            ("nrfile", "extra_file")) if key in opt]
+        checks += ["initramfs_intact"] + ([] if where == "disk" else ["payload_intact"])
+        checks += ["root_dir_mode_owner"] + ([] if where == "disk" else ["dev_console"])
+        checks += ["devtmpfs", "pivot_root", "pivot_root_dot_dot"]
+        checks += ["bottom_empty"] if "nrleaf" in opt else []
+        return checks + ["shared_root"] + debug
+    if test == "runtimes":
+        checks = ["cpus", "busybox_pivot_root", "util_linux_pivot_root", "bwrap_root",
+                  "bwrap_sandbox", "bwrap_unprivileged", "crun_run", "crun_no_pivot"]
+        if where == "leaf":
+            checks += ["crun_escape_finds_nothing", "crun_isolated_from_initramfs",
+                       "crun_no_pivot_reaches_initramfs"]
+        else:
+            checks += ["crun_escape_control_no_pivot", "crun_escape_control_rbind"]
+        return checks + debug
+    if test == "memory":
+        return ["leave_initramfs"]
+    if test == "switch_root":
+        return ["new_root", "initramfs_freed"]
+    if test == "selftest":
+        return list(SELFTEST_OUTCOMES)
+    return None
+
+
 def run_boot(images, name, cmdline, expect, variant="", media=""):
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     log = os.path.join(LOGS, f"{name}.log")
@@ -568,6 +631,13 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
     passed = sum(1 for line in lines if line.startswith("ok "))
     failed = sum(1 for line in lines if line.startswith("not ok "))
     notes = ktap_problems(lines)
+    reported = [m.group(1) for m in
+                (re.match(r"(?:not )?ok \d+ (\S+)", line) for line in lines) if m]
+    required = required_checks(expect)
+    if required is not None:
+        missing = [check for check in required if check not in reported]
+        if missing:
+            notes.append("missing checks: " + ", ".join(missing))
     if "nrtest=selftest" in expect:
         # Each check must have the outcome it was written to have.
         got = {m.group(2): m.group(1).strip() for m in

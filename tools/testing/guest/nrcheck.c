@@ -8,7 +8,10 @@
  *	into our own namespace moves root and cwd to the namespace's root
  *	mount, or to what is stacked on it; detaching "/" first, until only
  *	the locked root mount is left, gets to the very bottom. (A ".." walk
- *	does not get there: it stops at the process root.)
+ *	does not get there: it stops at the process root.) Only EINVAL ends
+ *	the walk, and "/" must then be the namespace's root mount, its own
+ *	parent in /proc/self/mountinfo: the tests use no user namespace, so
+ *	no mount is locked, and any other stop is an error, not the bottom.
  *
  *   nrcheck stack-ls
  *	The same walk, listing "/" at every level on the way down as
@@ -17,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -46,14 +50,42 @@ static int list_root(const char *prefix)
 	return n;
 }
 
+/*
+ * Whether "/" is the root mount of our namespace: the mountinfo line of the
+ * mount at "/" names itself as its parent. proc is opened before the walk,
+ * which detaches the mount it came from.
+ */
+static int at_namespace_root(int proc)
+{
+	int id, parent, found = 0;
+	char line[4096], where[4096];
+	FILE *f;
+	int fd;
+
+	fd = openat(proc, "self/mountinfo", O_RDONLY | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		perror("nrcheck: /proc/self/mountinfo");
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%d %d %*s %*s %4095s", &id, &parent, where) == 3 &&
+		    !strcmp(where, "/") && id == parent)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
 static int bottom_ls(int every_level)
 {
 	char prefix[32];
-	int fd, n = 0;
+	int fd, proc, n = 0;
 
 	fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		perror("nrcheck: /proc/self/ns/mnt");
+	proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || proc < 0) {
+		perror("nrcheck: /proc");
 		return 2;
 	}
 	for (;;) {
@@ -64,12 +96,26 @@ static int bottom_ls(int every_level)
 		snprintf(prefix, sizeof(prefix), "level %d: ", n);
 		if (every_level && list_root(prefix) < 0)
 			return 2;
-		if (umount2("/", MNT_DETACH) < 0)
+		if (umount2("/", MNT_DETACH) < 0) {
+			if (errno != EINVAL) {
+				perror("nrcheck: umount2 /");
+				return 2;
+			}
 			break;
+		}
 		if (++n > 16) {
 			fprintf(stderr, "nrcheck: cannot reach the bottom\n");
 			return 2;
 		}
+	}
+	switch (at_namespace_root(proc)) {
+	case 1:
+		break;
+	case 0:
+		fprintf(stderr, "nrcheck: umount2 / failed with EINVAL above the bottom\n");
+		/* fall through */
+	default:
+		return 2;
 	}
 	printf("detached %d mounts above the bottom\n", n);
 	if (every_level)
