@@ -15,8 +15,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     boot_param, c_str,
     init_syscalls::{self, clone_flags, InitWindow, Stat},
-    kunit::suite,
-    kunit_expect, kunit_expect_eq, kunit_suite,
+    kunit::{kunit_tests, suite},
+    kunit_expect, kunit_expect_eq,
     path::Path,
     prelude::*,
     str::CString,
@@ -71,32 +71,6 @@ static PARAM_TABLE: [(&str, Param); 28] = [
     (" =1", Param::Other),
 ];
 
-#[link_section = ".init.text"]
-fn param_table() -> Result {
-    for (arg, expected) in PARAM_TABLE.iter() {
-        kunit_expect!(parse(arg)? == *expected, "'nonroot_initramfs{}'", arg);
-    }
-    Ok(())
-}
-
-#[link_section = ".init.text"]
-fn param_overlong() -> Result {
-    let mut word = KVec::new();
-    word.extend_from_slice(b"=", GFP_KERNEL)?;
-    word.extend_with(4000, b'x', GFP_KERNEL)?;
-    word.push(0, GFP_KERNEL)?;
-    kunit_expect_eq!(
-        parse_param(CStr::from_bytes_with_nul(&word)?),
-        Param::Invalid
-    );
-    word[1] = b'y';
-    kunit_expect_eq!(
-        parse_param(CStr::from_bytes_with_nul(&word)?),
-        Param::Set(true)
-    );
-    Ok(())
-}
-
 /// Gives `ENABLED` back the value boot set when dropped, however the case ends.
 struct RestoreEnabled(bool);
 
@@ -125,24 +99,53 @@ fn handle_all(start: bool, words: &[&str]) -> Result<bool> {
     Ok(ENABLED.load(Ordering::Relaxed))
 }
 
-#[link_section = ".init.text"]
-fn param_repeated() -> Result {
-    let _restore = RestoreEnabled::new();
-    // The last valid occurrence wins; invalid ones keep what was there.
-    kunit_expect!(!handle_all(false, &["", "=0"])?);
-    kunit_expect!(handle_all(false, &["=0", ""])?);
-    kunit_expect!(handle_all(false, &["=1", "=bogus"])?);
-    kunit_expect!(!handle_all(false, &["=bogus"])?);
-    // With CONFIG_NONROOT_INITRAMFS_DEFAULT_ON the flag starts out true.
-    kunit_expect!(handle_all(true, &["=bogus"])?);
-    kunit_expect!(!handle_all(true, &["=off"])?);
-    // Longer words are left for other parameters, such as _fail=.
-    let other = CString::try_from_fmt(format_args!("_fail=mount"))?;
-    kunit_expect!(!nonroot_initramfs_param(&other));
-    Ok(())
-}
+#[kunit_tests(nonroot_initramfs_param, init_section)]
+mod param {
+    use super::*;
 
-kunit_suite!(init nonroot_initramfs_param, [param_table, param_overlong, param_repeated]);
+    #[test]
+    fn param_table() -> Result {
+        for (arg, expected) in PARAM_TABLE.iter() {
+            kunit_expect!(parse(arg)? == *expected, "'nonroot_initramfs{}'", arg);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn param_overlong() -> Result {
+        let mut word = KVec::new();
+        word.extend_from_slice(b"=", GFP_KERNEL)?;
+        word.extend_with(4000, b'x', GFP_KERNEL)?;
+        word.push(0, GFP_KERNEL)?;
+        kunit_expect_eq!(
+            parse_param(CStr::from_bytes_with_nul(&word)?),
+            Param::Invalid
+        );
+        word[1] = b'y';
+        kunit_expect_eq!(
+            parse_param(CStr::from_bytes_with_nul(&word)?),
+            Param::Set(true)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn param_repeated() -> Result {
+        let _restore = RestoreEnabled::new();
+        // The last valid occurrence wins; invalid ones keep what was there.
+        kunit_expect!(!handle_all(false, &["", "=0"])?);
+        kunit_expect!(handle_all(false, &["=0", ""])?);
+        kunit_expect!(handle_all(false, &["=1", "=bogus"])?);
+        kunit_expect!(!handle_all(false, &["=bogus"])?);
+        // With CONFIG_NONROOT_INITRAMFS_DEFAULT_ON the flag starts out true.
+        kunit_expect!(handle_all(true, &["=bogus"])?);
+        kunit_expect!(!handle_all(true, &["=off"])?);
+        // Longer words are left for other parameters, such as _fail=.
+        let other = CString::try_from_fmt(format_args!("_fail=mount"))?;
+        kunit_expect!(!nonroot_initramfs_param(&other));
+        Ok(())
+    }
+}
 
 // ---- Stacking the leaf and rolling back -----------------------------------
 
@@ -177,119 +180,6 @@ fn expect_untouched(before: &Stat) -> Result {
     Ok(())
 }
 
-#[link_section = ".init.text"]
-fn leaf_stacked_and_entered() -> Result {
-    let before = private_root()?;
-    kunit_expect!(enter_leaf(init(), c_str!("tmpfs"), None, None, None, Rollback::Free).is_ok());
-    let root = init_syscalls::stat(init(), c_str!("/"), true)?;
-    kunit_expect!(
-        root.dev() != before.dev(),
-        "root is still the old file system"
-    );
-    // A tmpfs root is 1777; without shmem, "tmpfs" is a ramfs: 0755.
-    let mode = if cfg!(CONFIG_SHMEM) { 0o1777 } else { 0o755 };
-    kunit_expect_eq!(root.mode() & 0o7777, mode);
-    kunit_expect!(
-        same(&init_syscalls::stat(init(), c_str!("."), true)?, &root),
-        "cwd not in the leaf"
-    );
-    kunit_expect!(
-        same(&init_syscalls::stat(init(), c_str!("/.."), true)?, &root),
-        "leaf has a mount on it"
-    );
-    // The leaf is writable and empty: a directory can be made and removed.
-    kunit_expect!(init_syscalls::mkdir(init(), c_str!("/probe"), 0o755).is_ok());
-    kunit_expect!(init_syscalls::rmdir(init(), c_str!("/probe")).is_ok());
-    Ok(())
-}
-
-#[link_section = ".init.text"]
-fn leaf_takes_options() -> Result {
-    private_root()?;
-    kunit_expect!(enter_leaf(
-        init(),
-        c_str!("tmpfs"),
-        None,
-        Some(c_str!("mode=0700,size=1m")),
-        None,
-        Rollback::Free
-    )
-    .is_ok());
-    kunit_expect_eq!(
-        init_syscalls::stat(init(), c_str!("/"), true)?.mode() & 0o7777,
-        0o700
-    );
-    Ok(())
-}
-
-#[link_section = ".init.text"]
-fn leaf_like_ramfs() -> Result {
-    let before = private_root()?;
-    kunit_expect!(enter_leaf(
-        init(),
-        c_str!("tmpfs"),
-        Some(LIKE_RAMFS),
-        None,
-        None,
-        Rollback::Free
-    )
-    .is_ok());
-    let root = init_syscalls::stat(init(), c_str!("/"), true)?;
-    kunit_expect!(root.dev() != before.dev());
-    kunit_expect_eq!(root.mode() & 0o7777, 0o755);
-    // Options from the command line override the defaults.
-    let options = Some(c_str!("mode=0711"));
-    kunit_expect!(enter_leaf(
-        init(),
-        c_str!("tmpfs"),
-        Some(LIKE_RAMFS),
-        options,
-        None,
-        Rollback::Free
-    )
-    .is_ok());
-    kunit_expect_eq!(
-        init_syscalls::stat(init(), c_str!("/"), true)?.mode() & 0o7777,
-        0o711
-    );
-    Ok(())
-}
-
-#[link_section = ".init.text"]
-fn bad_options_leave_nothing() -> Result {
-    let before = private_root()?;
-    let result = enter_leaf(
-        init(),
-        c_str!("tmpfs"),
-        None,
-        Some(c_str!("huge=bogus")),
-        None,
-        Rollback::Free,
-    );
-    if !cfg!(CONFIG_SHMEM) {
-        // A ramfs-backed "tmpfs" ignores options it does not know.
-        kunit_expect!(result.is_ok(), "{:?}", result);
-        return Ok(());
-    }
-    kunit_expect_eq!(result, Err((Step::Mount, EINVAL)));
-    expect_untouched(&before)
-}
-
-#[link_section = ".init.text"]
-fn unknown_fs_leaves_nothing() -> Result {
-    let before = private_root()?;
-    let result = enter_leaf(
-        init(),
-        c_str!("no_such_fs"),
-        None,
-        None,
-        None,
-        Rollback::Free,
-    );
-    kunit_expect_eq!(result, Err((Step::Mount, ENODEV)));
-    expect_untouched(&before)
-}
-
 /// The error a fault injected at `step` makes its real call return.
 #[link_section = ".init.text"]
 fn fault_error(step: Step) -> Error {
@@ -303,37 +193,148 @@ fn fault_error(step: Step) -> Error {
     }
 }
 
-#[link_section = ".init.text"]
-fn every_fault_rolls_back() -> Result {
-    let before = private_root()?;
-    for step in Step::ALL {
-        let result = enter_leaf(
+#[kunit_tests(nonroot_initramfs_setup, init_section)]
+mod setup {
+    use super::*;
+
+    #[test]
+    fn leaf_stacked_and_entered() -> Result {
+        let before = private_root()?;
+        kunit_expect!(
+            enter_leaf(init(), c_str!("tmpfs"), None, None, None, Rollback::Free).is_ok()
+        );
+        let root = init_syscalls::stat(init(), c_str!("/"), true)?;
+        kunit_expect!(
+            root.dev() != before.dev(),
+            "root is still the old file system"
+        );
+        // A tmpfs root is 1777; without shmem, "tmpfs" is a ramfs: 0755.
+        let mode = if cfg!(CONFIG_SHMEM) { 0o1777 } else { 0o755 };
+        kunit_expect_eq!(root.mode() & 0o7777, mode);
+        kunit_expect!(
+            same(&init_syscalls::stat(init(), c_str!("."), true)?, &root),
+            "cwd not in the leaf"
+        );
+        kunit_expect!(
+            same(&init_syscalls::stat(init(), c_str!("/.."), true)?, &root),
+            "leaf has a mount on it"
+        );
+        // The leaf is writable and empty: a directory can be made and removed.
+        kunit_expect!(init_syscalls::mkdir(init(), c_str!("/probe"), 0o755).is_ok());
+        kunit_expect!(init_syscalls::rmdir(init(), c_str!("/probe")).is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn leaf_takes_options() -> Result {
+        private_root()?;
+        kunit_expect!(enter_leaf(
+            init(),
+            c_str!("tmpfs"),
+            None,
+            Some(c_str!("mode=0700,size=1m")),
+            None,
+            Rollback::Free
+        )
+        .is_ok());
+        kunit_expect_eq!(
+            init_syscalls::stat(init(), c_str!("/"), true)?.mode() & 0o7777,
+            0o700
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn leaf_like_ramfs() -> Result {
+        let before = private_root()?;
+        kunit_expect!(enter_leaf(
             init(),
             c_str!("tmpfs"),
             Some(LIKE_RAMFS),
-            Some(c_str!("size=1m")),
-            Some(step),
+            None,
+            None,
+            Rollback::Free
+        )
+        .is_ok());
+        let root = init_syscalls::stat(init(), c_str!("/"), true)?;
+        kunit_expect!(root.dev() != before.dev());
+        kunit_expect_eq!(root.mode() & 0o7777, 0o755);
+        // Options from the command line override the defaults.
+        let options = Some(c_str!("mode=0711"));
+        kunit_expect!(enter_leaf(
+            init(),
+            c_str!("tmpfs"),
+            Some(LIKE_RAMFS),
+            options,
+            None,
+            Rollback::Free
+        )
+        .is_ok());
+        kunit_expect_eq!(
+            init_syscalls::stat(init(), c_str!("/"), true)?.mode() & 0o7777,
+            0o711
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_options_leave_nothing() -> Result {
+        let before = private_root()?;
+        let result = enter_leaf(
+            init(),
+            c_str!("tmpfs"),
+            None,
+            Some(c_str!("huge=bogus")),
+            None,
             Rollback::Free,
         );
-        kunit_expect!(
-            result == Err((step, fault_error(step))),
-            "fault at {:?}: {:?}",
-            step,
-            result
-        );
-        expect_untouched(&before)?;
+        if !cfg!(CONFIG_SHMEM) {
+            // A ramfs-backed "tmpfs" ignores options it does not know.
+            kunit_expect!(result.is_ok(), "{:?}", result);
+            return Ok(());
+        }
+        kunit_expect_eq!(result, Err((Step::Mount, EINVAL)));
+        expect_untouched(&before)
     }
-    Ok(())
-}
 
-kunit_suite!(init nonroot_initramfs_setup, [
-    leaf_stacked_and_entered,
-    leaf_takes_options,
-    leaf_like_ramfs,
-    bad_options_leave_nothing,
-    unknown_fs_leaves_nothing,
-    every_fault_rolls_back,
-]);
+    #[test]
+    fn unknown_fs_leaves_nothing() -> Result {
+        let before = private_root()?;
+        let result = enter_leaf(
+            init(),
+            c_str!("no_such_fs"),
+            None,
+            None,
+            None,
+            Rollback::Free,
+        );
+        kunit_expect_eq!(result, Err((Step::Mount, ENODEV)));
+        expect_untouched(&before)
+    }
+
+    #[test]
+    fn every_fault_rolls_back() -> Result {
+        let before = private_root()?;
+        for step in Step::ALL {
+            let result = enter_leaf(
+                init(),
+                c_str!("tmpfs"),
+                Some(LIKE_RAMFS),
+                Some(c_str!("size=1m")),
+                Some(step),
+                Rollback::Free,
+            );
+            kunit_expect!(
+                result == Err((step, fault_error(step))),
+                "fault at {:?}: {:?}",
+                step,
+                result
+            );
+            expect_untouched(&before)?;
+        }
+        Ok(())
+    }
+}
 
 // ---- The state boot left ---------------------------------------------------
 
@@ -343,43 +344,46 @@ fn unpacked() -> Result {
     Ok(())
 }
 
-/// `/` is the leaf if the boot asked for it and no fault was injected, and
-/// rootfs otherwise; the state the feature reports says the same, and
-/// either way the initramfs is there.
-#[link_section = ".init.text"]
-fn root_after_boot() -> Result {
-    let root = init_syscalls::stat(init(), c_str!("/"), true)?;
-    let want_leaf = ENABLED.load(Ordering::Relaxed) && FAIL_AT.load(Ordering::Relaxed) == 0;
-    kunit_expect_eq!(ACTIVE.load(Ordering::Relaxed), want_leaf);
+#[kunit_tests(nonroot_initramfs_boot, init_section, suite_init = unpacked)]
+mod boot {
+    use super::*;
 
-    let mut path = Path::lookup(c_str!("/"))?;
-    kunit_expect!(path.is_mount_root());
-    if want_leaf {
-        kunit_expect!(
-            path.fs_type().as_bytes() != b"rootfs",
-            "/ is {}",
-            path.fs_type()
-        );
-        kunit_expect!(path.follow_up(), "the leaf has no parent mount");
-        kunit_expect_eq!(path.fs_type().as_bytes(), b"rootfs");
-        kunit_expect!(path.is_empty_dir(), "rootfs has entries");
-        kunit_expect!(!path.follow_up(), "rootfs has a parent mount");
-    } else {
-        kunit_expect_eq!(path.fs_type().as_bytes(), b"rootfs");
-        kunit_expect!(!path.follow_up(), "rootfs has a parent mount");
+    /// `/` is the leaf if the boot asked for it and no fault was injected, and
+    /// rootfs otherwise; the state the feature reports says the same, and
+    /// either way the initramfs is there.
+    #[test]
+    fn root_after_boot() -> Result {
+        let root = init_syscalls::stat(init(), c_str!("/"), true)?;
+        let want_leaf = ENABLED.load(Ordering::Relaxed) && FAIL_AT.load(Ordering::Relaxed) == 0;
+        kunit_expect_eq!(ACTIVE.load(Ordering::Relaxed), want_leaf);
+
+        let mut path = Path::lookup(c_str!("/"))?;
+        kunit_expect!(path.is_mount_root());
+        if want_leaf {
+            kunit_expect!(
+                path.fs_type().as_bytes() != b"rootfs",
+                "/ is {}",
+                path.fs_type()
+            );
+            kunit_expect!(path.follow_up(), "the leaf has no parent mount");
+            kunit_expect_eq!(path.fs_type().as_bytes(), b"rootfs");
+            kunit_expect!(path.is_empty_dir(), "rootfs has entries");
+            kunit_expect!(!path.follow_up(), "rootfs has a parent mount");
+        } else {
+            kunit_expect_eq!(path.fs_type().as_bytes(), b"rootfs");
+            kunit_expect!(!path.follow_up(), "rootfs has a parent mount");
+        }
+        // Nothing is stacked on the root, whichever it is.
+        kunit_expect!(same(
+            &init_syscalls::stat(init(), c_str!("/.."), true)?,
+            &root
+        ));
+        // Entries of the built-in initramfs (usr/default_cpio_list).
+        kunit_expect!(init_syscalls::stat(init(), c_str!("/dev/console"), true).is_ok());
+        kunit_expect!(init_syscalls::stat(init(), c_str!("/root"), true).is_ok());
+        Ok(())
     }
-    // Nothing is stacked on the root, whichever it is.
-    kunit_expect!(same(
-        &init_syscalls::stat(init(), c_str!("/.."), true)?,
-        &root
-    ));
-    // Entries of the built-in initramfs (usr/default_cpio_list).
-    kunit_expect!(init_syscalls::stat(init(), c_str!("/dev/console"), true).is_ok());
-    kunit_expect!(init_syscalls::stat(init(), c_str!("/root"), true).is_ok());
-    Ok(())
 }
-
-kunit_suite!(init nonroot_initramfs_boot, suite_init = unpacked, [root_after_boot]);
 
 // ---- The harness itself ------------------------------------------------------
 
@@ -409,32 +413,31 @@ fn selftest() -> bool {
     run
 }
 
-#[link_section = ".init.text"]
-fn failed_expect_fails() -> Result {
-    if selftest() {
-        kunit_expect!(1 + 1 == 3, "deliberately");
-    }
-    Ok(())
-}
+#[kunit_tests(nonroot_initramfs_selftest, init_section)]
+mod harness {
+    use super::*;
 
-#[link_section = ".init.text"]
-fn failed_expect_eq_fails() -> Result {
-    if selftest() {
-        kunit_expect_eq!(1 + 1, 3);
+    #[test]
+    fn failed_expect_fails() -> Result {
+        if selftest() {
+            kunit_expect!(1 + 1 == 3, "deliberately");
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-#[link_section = ".init.text"]
-fn returned_error_fails() -> Result {
-    if selftest() {
-        return Err(EINVAL);
+    #[test]
+    fn failed_expect_eq_fails() -> Result {
+        if selftest() {
+            kunit_expect_eq!(1 + 1, 3);
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-kunit_suite!(init nonroot_initramfs_selftest, [
-    failed_expect_fails,
-    failed_expect_eq_fails,
-    returned_error_fails,
-]);
+    #[test]
+    fn returned_error_fails() -> Result {
+        if selftest() {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+}

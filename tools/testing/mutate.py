@@ -92,6 +92,15 @@ MUTATIONS = [
      ("edit", FEATURE, "    let leaf = if fail_at == Some(Step::Chdir) {",
       "    let leaf = if fail_at == Some(Step::Chdir) && false {"),
      ["fault_chdir"]),
+    ("doc_example_registers", "the boot_param! doc example registers its parameter",
+     ("edit", "rust/kernel/boot_param.rs",
+      '/// # #[cfg(any())]\n/// kernel::boot_param!("example_verbose", parse_verbose);',
+      '/// kernel::boot_param!("example_verbose", parse_verbose);'),
+     ["kunit_feature_on"]),
+    ("kunit_line_of_macro", "a case that returns an error reported at the macro's line",
+     ("edit", "rust/macros/kunit.rs", "list.extend(line_of(case.span()));",
+      "list.extend(line_of(Span::call_site()));"),
+     ["kunit_selftest"]),
 ]
 
 

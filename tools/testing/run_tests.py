@@ -383,16 +383,35 @@ TEST_SOURCE = os.path.join(REPO, "init", "nonroot_initramfs_test.rs")
 
 
 def expected_suites():
-    """Our KUnit suites and their cases, as kunit_suite! declares them."""
+    """Our KUnit suites and their cases, as #[kunit_tests] declares them."""
     with open(TEST_SOURCE) as f:
         src = f.read()
     suites = {}
-    for m in re.finditer(r"kunit_suite!\(\s*(?:init\s+)?(\w+),\s*"
-                         r"(?:suite_init\s*=\s*[\w:]+,\s*)?\[([^\]]*)\]", src):
-        suites[m.group(1)] = [c.strip() for c in m.group(2).split(",") if c.strip()]
-    if not suites:
-        sys.exit(f"run_tests: no kunit_suite! found in {TEST_SOURCE}")
+    starts = [m for m in re.finditer(r"#\[kunit_tests\((\w+)", src)]
+    for m, end in zip(starts, [n.start() for n in starts[1:]] + [len(src)]):
+        suites[m.group(1)] = re.findall(r"#\[test\]\s*fn\s+(\w+)", src[m.end():end])
+    if not suites or not all(suites.values()):
+        sys.exit(f"run_tests: no #[kunit_tests] suite with cases in {TEST_SOURCE}")
     return suites
+
+
+def failure_lines(suite):
+    """Where each case of `suite` must report its failure: the line of its
+    first expectation, or of its `fn` if it fails by returning an error."""
+    with open(TEST_SOURCE) as f:
+        lines = f.read().split("\n")
+    start = next(i for i, line in enumerate(lines) if f"#[kunit_tests({suite}" in line)
+    fn_line, expect_line, case = {}, {}, None
+    for number, line in enumerate(lines[start + 1:], start + 2):
+        if "#[kunit_tests(" in line:
+            break
+        m = re.match(r"\s*fn (\w+)\(", line)
+        if m:
+            case = m.group(1)
+            fn_line[case] = number
+        elif case and re.search(r"\bkunit_expect(_eq)?!", line):
+            expect_line.setdefault(case, number)
+    return {case: expect_line.get(case, line) for case, line in fn_line.items()}
 
 
 SELFTEST_SUITE = "nonroot_initramfs_selftest"
@@ -492,6 +511,16 @@ def run_kunit(image, name, cmdline, variant=""):
         good, problems = check_suites(data, selftest)
         passed += good
         notes += problems
+    if selftest:
+        # Each failure points at the test, not at the macro that declared it.
+        for case, line in failure_lines(SELFTEST_SUITE).items():
+            # (The log may hold the kernel's messages twice.)
+            at = sorted(set(re.findall(rf"# {case}: EXPECTATION FAILED at \S*/init/"
+                                       rf"nonroot_initramfs_test\.rs:(\d+)", boot.log)))
+            if at != [str(line)]:
+                notes.append(f"{case} failed at line {' '.join(at) or 'none'}, not {line}")
+            else:
+                passed += 1
     groups = {g["name"] for g in walk_groups(data.get("sub_groups", []))}
     for suite in example_suites:
         if suite in groups:

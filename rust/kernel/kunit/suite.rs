@@ -2,8 +2,10 @@
 
 //! KUnit test suites written in Rust.
 //!
-//! [`kunit_suite!`](crate::kunit_suite!) declares a suite of test cases,
-//! each a plain Rust function returning [`Result`], and registers it with
+//! Suites are usually declared with
+//! [`#[kunit_tests]`](crate::kunit::kunit_tests), which expands to
+//! [`kunit_suite!`](crate::kunit_suite!). That declares a suite of test
+//! cases, each a plain Rust function returning [`Result`], and registers it with
 //! KUnit like C's `kunit_test_suite()`, or like
 //! `kunit_test_init_section_suites()` for suites that test `__init` code.
 //! [`kunit_expect!`](crate::kunit_expect!) and
@@ -84,10 +86,29 @@ pub fn skip(reason: &CStr) {
     unsafe { core::ptr::write_volatile(&mut test.status, bindings::kunit_status_KUNIT_SKIPPED) };
 }
 
-/// Reports the outcome of a case: fails it if it returned an error.
+/// What a case may return: nothing, or a [`Result`] whose error fails it.
+pub trait CaseResult {
+    /// The outcome as a [`Result`].
+    fn into_result(self) -> Result;
+}
+
+impl CaseResult for () {
+    fn into_result(self) -> Result {
+        Ok(())
+    }
+}
+
+impl CaseResult for Result {
+    fn into_result(self) -> Result {
+        self
+    }
+}
+
+/// Reports the outcome of a case: fails it, at `file:line`, if it returned
+/// an error.
 #[doc(hidden)]
-pub fn report(file: &CStr, line: u32, result: Result) {
-    if let Err(err) = result {
+pub fn report(file: &CStr, line: u32, result: impl CaseResult) {
+    if let Err(err) = result.into_result() {
         fail(
             file,
             line,
@@ -196,6 +217,9 @@ unsafe impl Sync for SuiteEntry {}
 ///
 /// Each case is a `fn() -> Result` named in the list; the case's KUnit name
 /// is the function's name. Use [`kunit_expect!`](crate::kunit_expect!) in it.
+/// A case that returns an error is reported at the line of this macro;
+/// [`#[kunit_tests]`](crate::kunit::kunit_tests) reports it at the case's
+/// `fn`.
 ///
 /// `suite_init`, if given, is a `fn() -> Result` run once before the cases;
 /// if it fails, the cases are skipped and the suite fails.
@@ -234,11 +258,11 @@ unsafe impl Sync for SuiteEntry {}
 macro_rules! kunit_suite {
     (init $suite:ident, $(suite_init = $suite_init:path,)? [$($case:ident),+ $(,)?]) => {
         $crate::__kunit_suite!($suite, ".init.text", ".ref.data", ".kunit_init_test_suites",
-            $($suite_init)?, [$($case),+]);
+            $($suite_init)?, [$($case => ::core::line!()),+]);
     };
     ($suite:ident, $(suite_init = $suite_init:path,)? [$($case:ident),+ $(,)?]) => {
         $crate::__kunit_suite!($suite, ".text", ".data", ".kunit_test_suites",
-            $($suite_init)?, [$($case),+]);
+            $($suite_init)?, [$($case => ::core::line!()),+]);
     };
 }
 
@@ -246,7 +270,7 @@ macro_rules! kunit_suite {
 #[macro_export]
 macro_rules! __kunit_suite {
     ($suite:ident, $text:literal, $data:literal, $table:literal,
-     $($suite_init:path)?, [$($case:ident),+]) => {
+     $($suite_init:path)?, [$($case:ident => $line:expr),+ $(,)?]) => {
         #[cfg(CONFIG_KUNIT = "y")]
         const _: () = $crate::macros::paste! {{
             $(
@@ -257,7 +281,7 @@ macro_rules! __kunit_suite {
                 unsafe extern "C" fn [<__kunit_run_ $case>](_test: *mut $crate::bindings::kunit) {
                     $crate::kunit::suite::report(
                         $crate::c_str!(::core::file!()),
-                        ::core::line!(),
+                        $line,
                         $case(),
                     );
                 }
