@@ -3,8 +3,9 @@
  * nonroot_initramfs: the initramfs is unpacked into a tmpfs stacked on
  * rootfs. See Documentation/filesystems/nonroot_initramfs.rst.
  *
- * A header of its own, not <linux/init.h>: only the three files that call
- * these are rebuilt when the option changes.
+ * A header of its own, not <linux/init.h>: only the files that include it
+ * are rebuilt when the option changes. rootfs_is_tmpfs() is do_mounts.c's
+ * answer to mnt_init(), which hands it to nonroot_initramfs_setup().
  */
 #ifndef _LINUX_NONROOT_INITRAMFS_H
 #define _LINUX_NONROOT_INITRAMFS_H

@@ -33,6 +33,9 @@ fn parse_args(attr: TokenStream) -> Args {
                 args.init_section = true;
             }
             Some(TokenTree::Ident(word)) if word.to_string() == "suite_init" => {
+                if !args.suite_init.is_empty() {
+                    panic!("#[kunit_tests]: `suite_init` given twice");
+                }
                 match it.next() {
                     Some(TokenTree::Punct(p)) if p.as_char() == '=' => {}
                     _ => panic!("#[kunit_tests]: expected `suite_init = path`"),
@@ -78,47 +81,120 @@ fn is_test_attribute(group: &Group) -> bool {
     group.delimiter() == Delimiter::Bracket && group.stream().to_string() == "test"
 }
 
+fn is_punct(token: Option<&TokenTree>, c: char) -> bool {
+    matches!(token, Some(TokenTree::Punct(p)) if p.as_char() == c)
+}
+
+fn is_ident(token: Option<&TokenTree>, word: &str) -> bool {
+    matches!(token, Some(TokenTree::Ident(i)) if i.to_string() == word)
+}
+
+/// Fails the build if `body` uses `assert!`, `assert_eq!` or `assert_ne!`:
+/// in the kernel they panic instead of failing the case.
+fn reject_asserts(body: TokenStream) {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(group) => reject_asserts(group.stream()),
+            TokenTree::Ident(word)
+                if matches!(
+                    word.to_string().as_str(),
+                    "assert" | "assert_eq" | "assert_ne"
+                ) && is_punct(tokens.get(i + 1), '!') =>
+            {
+                panic!("#[test]: `{word}!` panics the kernel, check with kunit_expect!");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The name of the function an item starting at `item` (just after its
+/// `#[test]`) declares, which must be a plain `fn name() { ... }` with at
+/// most a visibility, other attributes and doc comments.
+fn test_fn(item: &[TokenTree]) -> Ident {
+    let mut i = 0;
+    while is_punct(item.get(i), '#') {
+        match item.get(i + 1) {
+            Some(TokenTree::Group(group)) if is_test_attribute(group) => {
+                panic!("#[kunit_tests]: `#[test]` given twice")
+            }
+            Some(TokenTree::Group(group)) if group.stream().to_string().starts_with("cfg") => {
+                panic!(
+                    "#[kunit_tests]: a `#[test]` function cannot be `#[cfg]`-ed out of its suite"
+                )
+            }
+            _ => i += 2,
+        }
+    }
+    if is_ident(item.get(i), "pub") {
+        i += 1;
+        let scope = |g: &Group| g.delimiter() == Delimiter::Parenthesis;
+        if matches!(item.get(i), Some(TokenTree::Group(g)) if scope(g)) {
+            i += 1;
+        }
+    }
+    let name = match (item.get(i), item.get(i + 1)) {
+        (Some(TokenTree::Ident(word)), Some(TokenTree::Ident(name)))
+            if word.to_string() == "fn" =>
+        {
+            name.clone()
+        }
+        (other, _) => panic!(
+            "#[test] goes on a plain `fn`, found `{}`",
+            other.map_or(String::new(), |t| t.to_string())
+        ),
+    };
+    match item.get(i + 2) {
+        Some(TokenTree::Group(args))
+            if args.delimiter() == Delimiter::Parenthesis && args.stream().is_empty() => {}
+        _ => panic!("#[test] fn {name}: a case takes no arguments and no generics"),
+    }
+    let body = item[i + 3..].iter().find_map(|token| match token {
+        TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => Some(group.stream()),
+        _ => None,
+    });
+    reject_asserts(body.expect("a #[test] fn has a body"));
+    name
+}
+
 pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
     let args = parse_args(attr);
     let mut tokens: Vec<TokenTree> = ts.into_iter().collect();
     let body = match tokens.pop() {
-        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => body,
+        Some(TokenTree::Group(body))
+            if body.delimiter() == Delimiter::Brace
+                && tokens.len() >= 2
+                && is_ident(tokens.get(tokens.len() - 2), "mod") =>
+        {
+            body
+        }
         _ => panic!("#[kunit_tests] goes on an inline module: `mod tests {{ ... }}`"),
     };
 
     // The body without its `#[test]` attributes, and the functions they
     // marked; in an init-section suite these go to `.init.text`.
+    let body_tokens: Vec<TokenTree> = body.stream().into_iter().collect();
     let mut items = Vec::new();
     let mut cases = Vec::new();
-    let mut marked = false;
-    let mut it = body.stream().into_iter().peekable();
-    while let Some(token) = it.next() {
-        match &token {
-            TokenTree::Punct(p) if p.as_char() == '#' => {
-                if let Some(TokenTree::Group(group)) = it.peek() {
-                    if is_test_attribute(group) {
-                        it.next();
-                        marked = true;
-                        if args.init_section {
-                            items.extend(
-                                "#[link_section = \".init.text\"]"
-                                    .parse::<TokenStream>()
-                                    .unwrap(),
-                            );
-                        }
-                        continue;
-                    }
-                }
+    let mut i = 0;
+    while i < body_tokens.len() {
+        if is_punct(body_tokens.get(i), '#')
+            && matches!(body_tokens.get(i + 1), Some(TokenTree::Group(g)) if is_test_attribute(g))
+        {
+            cases.push(test_fn(&body_tokens[i + 2..]));
+            if args.init_section {
+                items.extend(
+                    "#[link_section = \".init.text\"]"
+                        .parse::<TokenStream>()
+                        .unwrap(),
+                );
             }
-            TokenTree::Ident(word) if marked && word.to_string() == "fn" => {
-                if let Some(TokenTree::Ident(name)) = it.peek() {
-                    cases.push(name.clone());
-                    marked = false;
-                }
-            }
-            _ => {}
+            i += 2;
+            continue;
         }
-        items.push(token);
+        items.push(body_tokens[i].clone());
+        i += 1;
     }
     if cases.is_empty() {
         panic!("#[kunit_tests] found no `#[test]` function in the module");
@@ -129,9 +205,12 @@ pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
     } else {
         (".text", ".data", ".kunit_test_suites")
     };
-    let mut inputs: TokenStream = format!("{}, {text:?}, {data:?}, {table:?},", args.suite)
-        .parse()
-        .unwrap();
+    let mut inputs: TokenStream = [TokenTree::Ident(args.suite)].into_iter().collect();
+    inputs.extend(
+        format!(", {text:?}, {data:?}, {table:?},")
+            .parse::<TokenStream>()
+            .unwrap(),
+    );
     inputs.extend(args.suite_init);
     inputs.extend(",".parse::<TokenStream>().unwrap());
     // Each case with its own line, so that a case that returns an error is
@@ -151,5 +230,8 @@ pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
     let mut new_body = Group::new(Delimiter::Brace, items.into_iter().collect());
     new_body.set_span(body.span());
     tokens.push(TokenTree::Group(new_body));
-    tokens.into_iter().collect()
+    // As C's suites, only with built-in KUnit; the cases would be unused.
+    let mut module: TokenStream = "#[cfg(CONFIG_KUNIT = \"y\")]".parse().unwrap();
+    module.extend(tokens);
+    module
 }

@@ -119,6 +119,28 @@ def build(log):
                    stderr=subprocess.STDOUT).returncode == 0
 
 
+def patch_diff(subject):
+    """The diff of the patch of the series with that subject."""
+    commits = git("log", "--format=%H %s", "base..overlay").splitlines()
+    found = [c.split()[0] for c in commits if c.split(" ", 1)[1] == subject]
+    if len(found) != 1:
+        sys.exit(f"mutate: no single patch '{subject}' in {SRC}")
+    return git("diff", f"{found[0]}^", found[0])
+
+
+def check_applies(change):
+    """Exits unless the change applies to $BUILD/src as it is."""
+    if change[0] == "edit":
+        _, path, old, _ = change
+        with open(os.path.join(SRC, path)) as f:
+            count = f.read().count(old)
+        if count != 1:
+            sys.exit(f"mutate: {path}: the text to change occurs {count} times")
+    else:
+        run(["git", "-C", SRC, "apply", "-R", "--check"], input=patch_diff(change[1]),
+            check=True)
+
+
 def apply(change):
     """Applies a change to $BUILD/src; returns the files it touched."""
     if change[0] == "edit":
@@ -126,19 +148,12 @@ def apply(change):
         full = os.path.join(SRC, path)
         with open(full) as f:
             text = f.read()
-        if text.count(old) != 1:
-            sys.exit(f"mutate: {path}: the text to change occurs {text.count(old)} times")
         with open(full, "w") as f:
             f.write(text.replace(old, new))
         return [path]
-    _, subject = change
-    commits = git("log", "--format=%H %s", "base..overlay").splitlines()
-    found = [c.split()[0] for c in commits if c.split(" ", 1)[1] == subject]
-    if len(found) != 1:
-        sys.exit(f"mutate: no single patch '{subject}' in {SRC}")
-    diff = git("diff", f"{found[0]}^", found[0])
+    diff = patch_diff(change[1])
     run(["git", "-C", SRC, "apply", "-R"], input=diff, check=True)
-    return git("diff", "--name-only", f"{found[0]}^", found[0]).split()
+    return re.findall(r"^diff --git a/(\S+) ", diff, re.M)
 
 
 def restore(paths):
@@ -167,6 +182,8 @@ def main():
         sys.exit("mutate: unknown mutation: " + " ".join(set(args.names) - {m[0] for m in chosen}))
     if git("status", "--porcelain", "--untracked-files=no").strip():
         sys.exit(f"mutate: {SRC} has uncommitted edits; run 'make prepare' on a clean tree")
+    for m in chosen:
+        check_applies(m[2])
     logs = os.path.join(BUILD, "logs", "mutate")
     os.makedirs(logs, exist_ok=True)
     start = time.monotonic()
@@ -180,6 +197,21 @@ def main():
                  f"see {logs}/unmutated.log")
     print(f"# unmutated: {len(boots)} boots pass", flush=True)
     rows = []
+    try:
+        run_mutations(chosen, logs, rows)
+    finally:
+        # Whatever happened, leave the kernel built from the restored tree.
+        rebuilt = build(os.path.join(logs, "build-restored.log"))
+    total = time.monotonic() - start
+    write_table(rows, total, args.names)
+    bad = [r for r in rows if not r[3].startswith("caught")]
+    print(f"{len(rows) - len(bad)} of {len(rows)} mutations caught in {total / 60:.1f} min")
+    if not rebuilt:
+        sys.exit("mutate: the restored kernel does not build")
+    sys.exit(1 if bad else 0)
+
+
+def run_mutations(chosen, logs, rows):
     for name, what, change, boots in chosen:
         t0 = time.monotonic()
         paths = apply(change)
@@ -199,14 +231,6 @@ def main():
             verdict = "survived"
         rows.append((name, what, boots, verdict, took))
         print(f"# {name}: {verdict} ({took:.0f} s)", flush=True)
-    rebuilt = build(os.path.join(logs, "build-restored.log"))
-    total = time.monotonic() - start
-    write_table(rows, total, args.names)
-    bad = [r for r in rows if not r[3].startswith("caught")]
-    print(f"{len(rows) - len(bad)} of {len(rows)} mutations caught in {total / 60:.1f} min")
-    if not rebuilt:
-        sys.exit("mutate: the restored kernel does not build")
-    sys.exit(1 if bad else 0)
 
 
 def write_table(rows, total, subset):

@@ -405,13 +405,13 @@ def failure_lines(suite):
     for number, line in enumerate(lines[start + 1:], start + 2):
         if "#[kunit_tests(" in line:
             break
-        m = re.match(r"\s*fn (\w+)\(", line)
+        m = re.match(r"\s*(?:pub(?:\([^)]*\))?\s+)?fn (\w+)\(", line)
         if m:
             case = m.group(1)
             fn_line[case] = number
         elif case and re.search(r"\bkunit_expect(_eq)?!", line):
             expect_line.setdefault(case, number)
-    return {case: expect_line.get(case, line) for case, line in fn_line.items()}
+    return {case: expect_line.get(case, fn_line[case]) for case in expected_suites()[suite]}
 
 
 SELFTEST_SUITE = "nonroot_initramfs_selftest"
@@ -515,7 +515,7 @@ def run_kunit(image, name, cmdline, variant=""):
         # Each failure points at the test, not at the macro that declared it.
         for case, line in failure_lines(SELFTEST_SUITE).items():
             # (The log may hold the kernel's messages twice.)
-            at = sorted(set(re.findall(rf"# {case}: EXPECTATION FAILED at \S*/init/"
+            at = sorted(set(re.findall(rf"# {case}: EXPECTATION FAILED at (?:\S*/)?init/"
                                        rf"nonroot_initramfs_test\.rs:(\d+)", boot.log)))
             if at != [str(line)]:
                 notes.append(f"{case} failed at line {' '.join(at) or 'none'}, not {line}")

@@ -2,10 +2,10 @@
 
 //! KUnit test suites written in Rust.
 //!
-//! Suites are usually declared with
-//! [`#[kunit_tests]`](crate::kunit::kunit_tests), which expands to
-//! [`kunit_suite!`](crate::kunit_suite!). That declares a suite of test
-//! cases, each a plain Rust function returning [`Result`], and registers it with
+//! Suites are usually declared with `#[kunit_tests]` on a module of
+//! `#[test]` functions, or with [`kunit_suite!`](crate::kunit_suite!) and a list of
+//! functions. Either declares a suite of test cases, each a plain Rust
+//! function returning `()` or [`Result`], and registers it with
 //! KUnit like C's `kunit_test_suite()`, or like
 //! `kunit_test_init_section_suites()` for suites that test `__init` code.
 //! [`kunit_expect!`](crate::kunit_expect!) and
@@ -105,16 +105,11 @@ impl CaseResult for Result {
 }
 
 /// Reports the outcome of a case: fails it, at `file:line`, if it returned
-/// an error.
+/// an error. `returned` is the check as KUnit prints it.
 #[doc(hidden)]
-pub fn report(file: &CStr, line: u32, result: impl CaseResult) {
+pub fn report(file: &CStr, line: u32, returned: &CStr, result: impl CaseResult) {
     if let Err(err) = result.into_result() {
-        fail(
-            file,
-            line,
-            crate::c_str!("case() == Ok(())"),
-            format_args!("it returned {:?}", err),
-        );
+        fail(file, line, returned, format_args!("it returned {:?}", err));
     }
 }
 
@@ -215,14 +210,14 @@ unsafe impl Sync for SuiteEntry {}
 
 /// Declares a KUnit suite whose cases are Rust functions.
 ///
-/// Each case is a `fn() -> Result` named in the list; the case's KUnit name
-/// is the function's name. Use [`kunit_expect!`](crate::kunit_expect!) in it.
+/// Each case is a `fn()` or `fn() -> Result` named in the list; the case's
+/// KUnit name is the function's name. Use
+/// [`kunit_expect!`](crate::kunit_expect!) in it.
 /// A case that returns an error is reported at the line of this macro;
-/// [`#[kunit_tests]`](crate::kunit::kunit_tests) reports it at the case's
-/// `fn`.
+/// `#[kunit_tests]` reports it at the case's `fn`.
 ///
 /// `suite_init`, if given, is a `fn() -> Result` run once before the cases;
-/// if it fails, the cases are skipped and the suite fails.
+/// if it fails, the cases are not run and the suite fails.
 ///
 /// With `init` first, the suite is registered like C's
 /// `kunit_test_init_section_suites()`: its cases may call `__init` code and
@@ -282,6 +277,10 @@ macro_rules! __kunit_suite {
                     $crate::kunit::suite::report(
                         $crate::c_str!(::core::file!()),
                         $line,
+                        $crate::c_str!(::core::concat!(
+                            ::core::stringify!($case),
+                            "() == Ok(())"
+                        )),
                         $case(),
                     );
                 }

@@ -11,7 +11,8 @@
  *	does not get there: it stops at the process root.) Only EINVAL ends
  *	the walk, and "/" must then be the namespace's root mount, its own
  *	parent in /proc/self/mountinfo: the tests use no user namespace, so
- *	no mount is locked, and any other stop is an error, not the bottom.
+ *	no mount but that root is locked, and any other stop is an error, not
+ *	the bottom.
  *
  *   nrcheck stack-ls
  *	The same walk, listing "/" at every level on the way down as
@@ -83,8 +84,12 @@ static int bottom_ls(int every_level)
 	int fd, proc, n = 0;
 
 	fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		perror("nrcheck: /proc/self/ns/mnt");
+		return 2;
+	}
 	proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || proc < 0) {
+	if (proc < 0) {
 		perror("nrcheck: /proc");
 		return 2;
 	}
