@@ -41,7 +41,7 @@ fn parse_args(attr: TokenStream) -> Args {
                     _ => panic!("#[kunit_tests]: expected `suite_init = path`"),
                 }
                 while let Some(token) = it.peek() {
-                    if matches!(token, TokenTree::Punct(p) if p.as_char() == ',') {
+                    if is_punct(Some(token), ',') {
                         break;
                     }
                     args.suite_init.extend(it.next());
