@@ -83,7 +83,8 @@ for f in "${overlay_files[@]}"; do
 done
 
 commit_overlay() {
-	git -C "$1" add -A -f
+	# Not kunit.py's build directory, which the README runs in this tree.
+	git -C "$1" add -A -f -- . ':(exclude).kunit'
 	git -C "$1" -c user.name=nonroot-initramfs -c user.email=build@localhost \
 		commit -q --allow-empty "${@:2}" -m "nonroot_initramfs: new files (overlay)"
 }
