@@ -12,15 +12,20 @@
 //! With `nonroot_initramfs`, `mnt_init()` calls in here right after it has
 //! created rootfs and before the initramfs is unpacked. A "leaf" tmpfs is
 //! mounted on top of it, with the `initramfs_options=` mount options (and
-//! the limits and mode of a ramfs when rootfs is a ramfs), and made the root
-//! and working directory of `init_task`. PID 1 and every kernel thread,
-//! including the async unpack worker, share that `fs_struct`, so the whole
-//! initramfs lands in the leaf while rootfs stays empty beneath it. Userspace
-//! can then `pivot_root(".", ".")` away from the leaf and detach it.
+//! the limits and mode of a ramfs where rootfs would have been a ramfs),
+//! and made the root and working directory of `init_task`. PID 1 and every
+//! kernel thread, including the async unpack worker, share that
+//! `fs_struct`, so the whole initramfs lands in the leaf while rootfs stays
+//! empty beneath it. Userspace can then `pivot_root(".", ".")` away from the
+//! leaf and detach it.
+//!
+//! rootfs, then only the parent of the leaf, is sealed as Linux 7.0's
+//! nullfs is: nothing can be created in it, not even by a process that
+//! escapes to the bottom of its mount namespace with every capability.
 //!
 //! If any step fails, the steps done are undone in reverse order, one
-//! warning names the failed step, and boot goes on with rootfs as the root,
-//! exactly as without this feature.
+//! warning names the failed step, and boot goes on with rootfs as the root
+//! and the initramfs in it, writable as without this feature.
 
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use kernel::{
@@ -57,6 +62,8 @@ enum Step {
     Mount,
     /// Enter the leaf: `..` at the root of a namespace follows the mount stacked there.
     Chdir,
+    /// Seal rootfs, beneath the leaf.
+    Seal,
     /// Make the leaf the root.
     Chroot,
 }
@@ -66,7 +73,13 @@ impl Step {
         CONFIG_NONROOT_INITRAMFS_FAULT_INJECTION,
         CONFIG_NONROOT_INITRAMFS_KUNIT_TEST
     ))]
-    const ALL: [Step; 4] = [Step::Options, Step::Mount, Step::Chdir, Step::Chroot];
+    const ALL: [Step; 5] = [
+        Step::Options,
+        Step::Mount,
+        Step::Chdir,
+        Step::Seal,
+        Step::Chroot,
+    ];
 
     #[link_section = ".init.text"]
     fn from_u8(value: u8) -> Option<Step> {
@@ -74,7 +87,8 @@ impl Step {
             1 => Some(Step::Options),
             2 => Some(Step::Mount),
             3 => Some(Step::Chdir),
-            4 => Some(Step::Chroot),
+            4 => Some(Step::Seal),
+            5 => Some(Step::Chroot),
             _ => None,
         }
     }
@@ -85,6 +99,7 @@ impl Step {
             Step::Options => "options",
             Step::Mount => "mount",
             Step::Chdir => "chdir",
+            Step::Seal => "seal",
             Step::Chroot => "chroot",
         }
     }
@@ -174,8 +189,8 @@ enum Rollback {
     Keep,
 }
 
-/// Options that make a tmpfs leaf behave as a ramfs rootfs would: no size
-/// or inode limit, mode 0755. (ramfs itself registers too late, in an
+/// Options that make a tmpfs leaf behave as a ramfs rootfs would have: no
+/// size or inode limit, mode 0755. (ramfs itself registers too late, in an
 /// initcall, and a ramfs-backed tmpfs ignores them.)
 const LIKE_RAMFS: &CStr = c_str!("size=0,nr_inodes=0,mode=0755");
 
@@ -190,6 +205,49 @@ fn copy_options(defaults: Option<&CStr>, options: Option<&CStr>) -> Result<Optio
             let joined = CString::try_from_fmt(format_args!("{},{}", defaults, options))?;
             MountOptions::new(&joined).map(Some)
         }
+    }
+}
+
+/// Seals the empty directory `bottom`, the root of its mount, so that
+/// nothing is ever created in it: its mount becomes read-only (shown as `ro`
+/// in mountinfo), and its inode immutable, which holds after a remount
+/// `rw` too.
+///
+/// Only a file system without `fileattr_set` keeps an immutable inode so:
+/// on one with it, such as tmpfs, `FS_IOC_SETFLAGS` with
+/// `CAP_LINUX_IMMUTABLE` clears the flag. That is why rootfs is a ramfs
+/// whenever the leaf is requested (see `rootfs_init_fs_context()`).
+#[link_section = ".init.text"]
+fn seal(init: InitWindow, bottom: &CStr) -> Result {
+    let root = Path::lookup(bottom)?;
+    init_syscalls::mount(
+        init,
+        c_str!("rootfs"),
+        bottom,
+        None,
+        flags::REMOUNT | flags::BIND | flags::RDONLY,
+        None,
+    )?;
+    root.set_immutable(true);
+    Ok(())
+}
+
+/// Undoes [`seal`] on `/`, which the caller has sealed.
+#[link_section = ".init.text"]
+fn unseal(init: InitWindow) {
+    match Path::lookup(c_str!("/")) {
+        Ok(root) => root.set_immutable(false),
+        Err(err) => pr_err!("cannot unseal rootfs: lookup failed ({:?})\n", err),
+    }
+    if let Err(err) = init_syscalls::mount(
+        init,
+        c_str!("rootfs"),
+        c_str!("/"),
+        None,
+        flags::REMOUNT | flags::BIND,
+        None,
+    ) {
+        pr_err!("cannot unseal rootfs: remount failed ({:?})\n", err);
     }
 }
 
@@ -273,6 +331,17 @@ fn enter_leaf(
         return Err((Step::Chdir, err));
     }
 
+    // "/" is still the old root, empty beneath the leaf.
+    let bottom = if fail_at == Some(Step::Seal) {
+        NOWHERE
+    } else {
+        c_str!("/")
+    };
+    if let Err(err) = seal(init, bottom) {
+        leave_leaf(init, true, rollback);
+        return Err((Step::Seal, err));
+    }
+
     // Last: once the leaf is the root, rootfs is out of reach.
     let here = if fail_at == Some(Step::Chroot) {
         NOWHERE
@@ -280,29 +349,16 @@ fn enter_leaf(
         c_str!(".")
     };
     if let Err(err) = init_syscalls::chroot(init, here) {
+        unseal(init);
         leave_leaf(init, true, rollback);
         return Err((Step::Chroot, err));
     }
     Ok(())
 }
 
-/// Gives a tmpfs rootfs the options the leaf could not take, as far as a
-/// remount can: a remount changes limits, not the root's mode or owner.
-#[link_section = ".init.text"]
-fn remount_rootfs(init: InitWindow, options: &CStr) -> Result {
-    let mut data = MountOptions::new(options)?;
-    init_syscalls::mount(
-        init,
-        c_str!("rootfs"),
-        c_str!("/"),
-        None,
-        flags::REMOUNT,
-        Some(&mut data),
-    )
-}
-
 /// Whether the command line asks for the leaf, so that `mnt_init()` keeps
-/// `initramfs_options=` for it instead of giving them to rootfs.
+/// `initramfs_options=` for it instead of giving them to rootfs, and makes
+/// rootfs a ramfs, which [`seal`] can seal.
 #[no_mangle]
 #[link_section = ".init.text"]
 pub extern "C" fn nonroot_initramfs_requested() -> bool {
@@ -310,16 +366,17 @@ pub extern "C" fn nonroot_initramfs_requested() -> bool {
 }
 
 /// Whether the leaf is in place: the initramfs is unpacked into it and
-/// rootfs beneath it is empty. False when it was not requested or setting
-/// it up failed.
+/// rootfs beneath it is empty and sealed. False when it was not requested
+/// or setting it up failed.
 #[no_mangle]
 #[link_section = ".init.text"]
 pub extern "C" fn nonroot_initramfs_active() -> bool {
     ACTIVE.load(Ordering::Relaxed)
 }
 
-/// Stacks the leaf on rootfs and enters it, if requested. `rootfs_is_tmpfs`
-/// tells whether rootfs is a tmpfs or a ramfs.
+/// Stacks the leaf on rootfs, seals rootfs and enters the leaf, if
+/// requested. `tmpfs` tells whether rootfs would have been a tmpfs or a
+/// ramfs without the feature.
 ///
 /// # Safety
 ///
@@ -328,7 +385,7 @@ pub extern "C" fn nonroot_initramfs_active() -> bool {
 /// NUL-terminated string valid for the call.
 #[no_mangle]
 #[link_section = ".init.text"]
-pub unsafe extern "C" fn nonroot_initramfs_setup(rootfs_is_tmpfs: bool, options: *const c_char) {
+pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_char) {
     if !nonroot_initramfs_requested() {
         return;
     }
@@ -340,10 +397,10 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(rootfs_is_tmpfs: bool, options:
     // SAFETY: mnt_init() calls us at boot, and the token does not outlive
     // this call.
     let init = unsafe { InitWindow::assume() };
-    let defaults = (!rootfs_is_tmpfs).then_some(LIKE_RAMFS);
+    let defaults = (!tmpfs).then_some(LIKE_RAMFS);
     let fail_at = Step::from_u8(FAIL_AT.load(Ordering::Relaxed));
 
-    let (step, err) = match enter_leaf(
+    match enter_leaf(
         init,
         c_str!("tmpfs"),
         defaults,
@@ -353,35 +410,18 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(rootfs_is_tmpfs: bool, options:
     ) {
         Ok(()) => {
             ACTIVE.store(true, Ordering::Relaxed);
-            pr_info!("initramfs goes to a tmpfs stacked on rootfs\n");
-            return;
+            pr_info!("initramfs goes to a tmpfs stacked on a sealed rootfs\n");
         }
-        Err(failure) => failure,
-    };
-    match options {
-        None => pr_warn!(
-            "{} failed ({:?}); initramfs goes to rootfs\n",
+        // rootfs is a ramfs, which takes no options.
+        Err((step, err)) => pr_warn!(
+            "{} failed ({:?}); initramfs goes to rootfs, a ramfs{}\n",
             step.name(),
-            err
+            err,
+            if options.is_some() {
+                ": initramfs_options= not applied"
+            } else {
+                ""
+            }
         ),
-        // A ramfs keeps no options on a remount.
-        Some(_) if !rootfs_is_tmpfs => pr_warn!(
-            "{} failed ({:?}); initramfs goes to rootfs, a ramfs: initramfs_options= not applied\n",
-            step.name(),
-            err
-        ),
-        Some(options) => match remount_rootfs(init, options) {
-            Ok(()) => pr_warn!(
-                "{} failed ({:?}); initramfs goes to rootfs, initramfs_options= applied to it by a remount\n",
-                step.name(),
-                err
-            ),
-            Err(remount) => pr_warn!(
-                "{} failed ({:?}); initramfs goes to rootfs, initramfs_options= not applied ({:?})\n",
-                step.name(),
-                err,
-                remount
-            ),
-        },
     }
 }

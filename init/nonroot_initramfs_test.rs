@@ -8,13 +8,13 @@
 //! is never touched.
 
 use super::{
-    enter_leaf, nonroot_initramfs_param, parse_param, Param, Rollback, Step, ACTIVE, ENABLED,
-    FAIL_AT, LIKE_RAMFS,
+    enter_leaf, nonroot_initramfs_param, parse_param, seal, unseal, Param, Rollback, Step, ACTIVE,
+    ENABLED, FAIL_AT, LIKE_RAMFS,
 };
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     boot_param, c_str,
-    init_syscalls::{self, clone_flags, InitWindow, Stat},
+    init_syscalls::{self, clone_flags, flags, InitWindow, Stat},
     kunit::{kunit_tests, suite},
     kunit_expect, kunit_expect_eq,
     path::Path,
@@ -149,11 +149,30 @@ mod param {
 
 // ---- Stacking the leaf and rolling back -----------------------------------
 
-/// Moves the test's thread to its own copies of the mount tree and root.
+/// Moves the test's thread to its own copies of the mount tree and root,
+/// and makes an empty ramfs of its own the root, to stand for rootfs: what
+/// the cases seal is then theirs alone.
 #[link_section = ".init.text"]
 fn private_root() -> Result<Stat> {
     init_syscalls::unshare(init(), clone_flags::NEWNS | clone_flags::FS)?;
+    init_syscalls::mount(
+        init(),
+        c_str!("scratch"),
+        c_str!("/"),
+        Some(c_str!("ramfs")),
+        0,
+        None,
+    )?;
+    init_syscalls::chdir(init(), c_str!("/.."))?;
+    init_syscalls::chroot(init(), c_str!("."))?;
     init_syscalls::stat(init(), c_str!("/"), true)
+}
+
+/// Whether a directory can be made in `/` (and is removed again).
+#[link_section = ".init.text"]
+fn root_writable() -> Result {
+    init_syscalls::mkdir(init(), c_str!("/probe"), 0o755)?;
+    init_syscalls::rmdir(init(), c_str!("/probe"))
 }
 
 #[link_section = ".init.text"]
@@ -177,6 +196,8 @@ fn expect_untouched(before: &Stat) -> Result {
         same(&init_syscalls::stat(init(), c_str!("/.."), true)?, before),
         "mount left"
     );
+    let writable = root_writable();
+    kunit_expect!(writable.is_ok(), "root left sealed: {:?}", writable);
     Ok(())
 }
 
@@ -189,7 +210,7 @@ fn fault_error(step: Step) -> Error {
         // A file system type that does not exist.
         Step::Mount => ENODEV,
         // A directory that does not exist.
-        Step::Chdir | Step::Chroot => ENOENT,
+        Step::Chdir | Step::Seal | Step::Chroot => ENOENT,
     }
 }
 
@@ -310,6 +331,26 @@ mod setup {
         );
         kunit_expect_eq!(result, Err((Step::Mount, ENODEV)));
         expect_untouched(&before)
+    }
+
+    #[test]
+    fn seal_holds_and_rolls_back() -> Result {
+        private_root()?;
+        kunit_expect_eq!(seal(init(), c_str!("/")), Ok(()));
+        kunit_expect_eq!(root_writable(), Err(EROFS));
+        // A remount rw leaves the immutable root, which still refuses.
+        init_syscalls::mount(
+            init(),
+            c_str!("scratch"),
+            c_str!("/"),
+            None,
+            flags::REMOUNT | flags::BIND,
+            None,
+        )?;
+        kunit_expect_eq!(root_writable(), Err(EPERM));
+        unseal(init());
+        kunit_expect_eq!(root_writable(), Ok(()));
+        Ok(())
     }
 
     #[test]

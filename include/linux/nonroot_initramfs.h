@@ -4,8 +4,9 @@
  * rootfs. See Documentation/filesystems/nonroot_initramfs.rst.
  *
  * A header of its own, not <linux/init.h>: only the files that include it
- * are rebuilt when the option changes. rootfs_is_tmpfs() is do_mounts.c's
- * answer to mnt_init(), which hands it to nonroot_initramfs_setup().
+ * are rebuilt when the option changes. initramfs_wants_tmpfs(), whether
+ * rootfs would have been a tmpfs, is do_mounts.c's answer to mnt_init(),
+ * which hands it to nonroot_initramfs_setup() for the type of the leaf.
  */
 #ifndef _LINUX_NONROOT_INITRAMFS_H
 #define _LINUX_NONROOT_INITRAMFS_H
@@ -13,12 +14,12 @@
 #include <linux/init.h>
 #include <linux/types.h>
 
-bool __init rootfs_is_tmpfs(void);
+bool __init initramfs_wants_tmpfs(void);
 
 #ifdef CONFIG_NONROOT_INITRAMFS
 /* The boot asked for the leaf; it may still fall back to rootfs. */
 bool __init nonroot_initramfs_requested(void);
-/* The leaf is mounted on rootfs and is init_task's root. */
+/* rootfs is sealed beneath the leaf, which is init_task's root. */
 bool __init nonroot_initramfs_active(void);
 void __init nonroot_initramfs_setup(bool tmpfs, const char *options);
 #else

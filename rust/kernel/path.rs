@@ -66,6 +66,29 @@ impl Path {
         unsafe { CStr::from_char_ptr((*(*(*self.0.mnt).mnt_sb).s_type).name) }
     }
 
+    /// Marks the inode at this path immutable (`S_IMMUTABLE`), or clears
+    /// that mark: nothing can then be created in, renamed into, linked into
+    /// or removed from a directory, nor written to a file, whatever the
+    /// caller's capabilities.
+    ///
+    /// This is the kernel's own flag, set without a permission check; on a
+    /// file system with a `fileattr_set` operation, a process with
+    /// `CAP_LINUX_IMMUTABLE` can clear it again with `FS_IOC_SETFLAGS`.
+    #[inline]
+    pub fn set_immutable(&self, immutable: bool) {
+        let flag = bindings::S_IMMUTABLE;
+        // SAFETY: The dentry is valid, by the type invariant, and positive:
+        // a lookup that succeeds finds a file, so its inode is valid too.
+        // `inode_set_flags` changes the flags atomically.
+        unsafe {
+            bindings::inode_set_flags(
+                (*self.0.dentry).d_inode,
+                if immutable { flag } else { 0 },
+                flag,
+            )
+        }
+    }
+
     /// Gives up this path without dropping its references, so that its
     /// mount and dentry are never freed.
     ///

@@ -74,7 +74,7 @@ BAD_VALUES = [
     for i, value in enumerate(BAD_BOOL_VALUES)
 ] + [
     (f"bad_options_{i}", f"nonroot_initramfs initramfs_options={value}",
-     "nrexpect=rootfs nrwarn=mount,EINVAL,not_applied")
+     "nrexpect=rootfs nrwarn=mount,EINVAL,not_applied nrmode=755")
     for i, value in enumerate(BAD_OPTIONS)
 ]
 
@@ -92,19 +92,23 @@ BOOT_CASES = [
     ("feature_on_sync_unpack", "nonroot_initramfs initramfs_async=0", "nrexpect=leaf nrleaf=tmpfs"),
     ("feature_off_sync_unpack", "initramfs_async=0", "nrexpect=rootfs"),
     ("bad_value", "nonroot_initramfs=maybe", "nrexpect=rootfs nrwarn=invalid"),
+    # A fallback leaves the initramfs in rootfs, a ramfs whenever the
+    # feature is requested (mode 0755), and writable.
     ("fault_mount", "nonroot_initramfs nonroot_initramfs_fail=mount",
-     "nrexpect=rootfs nrwarn=mount,ENODEV"),
+     "nrexpect=rootfs nrwarn=mount,ENODEV nrmode=755"),
+    ("fault_seal", "nonroot_initramfs nonroot_initramfs_fail=seal",
+     "nrexpect=rootfs nrwarn=seal,ENOENT nrmode=755"),
     ("fault_chroot", "nonroot_initramfs nonroot_initramfs_fail=chroot",
-     "nrexpect=rootfs nrwarn=chroot,ENOENT"),
+     "nrexpect=rootfs nrwarn=chroot,ENOENT nrmode=755"),
     ("bad_initramfs_options", "nonroot_initramfs initramfs_options=huge=bogus",
-     "nrexpect=rootfs nrwarn=mount,EINVAL,not_applied"),
+     "nrexpect=rootfs nrwarn=mount,EINVAL,not_applied nrmode=755"),
     ("initramfs_options_leaf", "nonroot_initramfs initramfs_options=size=64m",
      "nrexpect=leaf nrleaf=tmpfs nrsize=65536k"),
     ("initramfs_options_rootfs", "initramfs_options=size=64m",
      "nrexpect=rootfs nrsize=65536k"),
-    ("fault_chroot_keeps_options",
+    ("fault_chroot_with_options",
      "nonroot_initramfs nonroot_initramfs_fail=chroot initramfs_options=size=64m",
-     "nrexpect=rootfs nrwarn=chroot,ENOENT,applied_to_it nrsize=65536k"),
+     "nrexpect=rootfs nrwarn=chroot,ENOENT,not_applied nrmode=755"),
     ("default_on", "", "nrexpect=leaf nrleaf=tmpfs", "default-on"),
     ("default_on_turned_off", "nonroot_initramfs=0", "nrexpect=rootfs", "default-on"),
     # CONFIG_SHMEM=n: "tmpfs" is ramfs-backed, rootfs a ramfs.
@@ -141,9 +145,9 @@ BOOT_CASES = [
      "nrexpect=leaf nrleaf=tmpfs nrmode=755 nrlimits=none"),
     ("rootfstype_ramfs_off", "rootfstype=ramfs", "nrexpect=rootfs nrmode=755"),
     ("fault_options", "nonroot_initramfs nonroot_initramfs_fail=options",
-     "nrexpect=rootfs nrwarn=options,E2BIG"),
+     "nrexpect=rootfs nrwarn=options,E2BIG nrmode=755"),
     ("fault_chdir", "nonroot_initramfs nonroot_initramfs_fail=chdir",
-     "nrexpect=rootfs nrwarn=chdir,ENOENT"),
+     "nrexpect=rootfs nrwarn=chdir,ENOENT nrmode=755"),
     # PID 1 leaves the initramfs (pivot_root, detach) and gets its memory back.
     # With any number of CPUs: secondary CPUs' idle tasks must not pin it.
     ("leave_initramfs", "nonroot_initramfs", "nrtest=memory nrexpect=leaf"),
@@ -198,7 +202,7 @@ BOOT_CASES = [
 # with panic_on_warn=1: any report fails the boot.
 DEBUG_CASES = ["feature_on", "feature_off", "feature_on_sync_unpack", "feature_off_sync_unpack",
                "feature_on_async_unpack", "feature_off_async_unpack", "fault_options",
-               "fault_mount", "fault_chdir", "fault_chroot", "fault_chroot_keeps_options",
+               "fault_mount", "fault_chdir", "fault_seal", "fault_chroot", "fault_chroot_with_options",
                "leave_initramfs", "leave_initramfs_4cpus", "leave_initramfs_off", "runtimes",
                "runtimes_off"]
 DEBUG_APPEND = "panic_on_warn=1"
@@ -594,16 +598,18 @@ def required_checks(expect):
         checks += ["initramfs_intact"] + ([] if where == "disk" else ["payload_intact"])
         checks += ["root_dir_mode_owner"] + ([] if where == "disk" else ["dev_console"])
         checks += ["devtmpfs", "pivot_root", "pivot_root_dot_dot"]
-        checks += ["bottom_empty"] if "nrleaf" in opt else []
+        checks += (["bottom_empty", "bottom_sealed", "bottom_sealed_userns"] if "nrleaf" in opt
+                   else ["bottom_writable", "bottom_writable_userns"])
         return checks + ["shared_root"] + debug
     if test == "runtimes":
         checks = ["cpus", "busybox_pivot_root", "util_linux_pivot_root", "bwrap_root",
                   "bwrap_sandbox", "bwrap_unprivileged", "crun_run", "crun_no_pivot"]
         if where == "leaf":
             checks += ["crun_escape_finds_nothing", "crun_isolated_from_initramfs",
-                       "crun_no_pivot_reaches_initramfs"]
+                       "crun_no_pivot_reaches_initramfs", "crun_bottom_sealed"]
         else:
-            checks += ["crun_escape_control_no_pivot", "crun_escape_control_rbind"]
+            checks += ["crun_escape_control_no_pivot", "crun_escape_control_rbind",
+                       "crun_bottom_writable_no_pivot"]
         return checks + debug
     if test == "memory":
         return ["leave_initramfs"]
