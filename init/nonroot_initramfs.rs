@@ -20,8 +20,9 @@
 //! leaf and detach it.
 //!
 //! rootfs, then only the parent of the leaf, is sealed as Linux 7.0's
-//! nullfs is: nothing can be created in it, not even by a process that
-//! escapes to the bottom of its mount namespace with every capability.
+//! nullfs is: no file system call can create or rename anything in it, not
+//! even one by a process that escapes to the bottom of its mount namespace
+//! with every capability.
 //!
 //! If any step fails, the steps done are undone in reverse order, one
 //! warning names the failed step, and boot goes on with rootfs as the root
@@ -48,7 +49,8 @@ const __LOG_PREFIX: &[u8] = b"nonroot_initramfs\0";
 #[link_section = ".init.data"]
 static ENABLED: AtomicBool = AtomicBool::new(cfg!(CONFIG_NONROOT_INITRAMFS_DEFAULT_ON));
 
-/// Whether the leaf is in place: stacked on rootfs and the root of `init_task`.
+/// Whether the leaf is in place: stacked on a sealed rootfs and the root of
+/// `init_task`.
 #[link_section = ".init.data"]
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
@@ -214,9 +216,9 @@ fn copy_options(defaults: Option<&CStr>, options: Option<&CStr>) -> Result<Optio
 /// `rw` too.
 ///
 /// Only a file system without `fileattr_set` keeps an immutable inode so:
-/// on one with it, such as tmpfs, `FS_IOC_SETFLAGS` with
-/// `CAP_LINUX_IMMUTABLE` clears the flag. That is why rootfs is a ramfs
-/// whenever the leaf is requested (see `rootfs_init_fs_context()`).
+/// one with it, such as tmpfs, recomputes the inode's flags from its own
+/// record on any `FS_IOC_SETFLAGS` and drops the mark. That is why rootfs
+/// is a ramfs whenever the leaf is requested (see `init_rootfs()`).
 #[link_section = ".init.text"]
 fn seal(init: InitWindow, bottom: &CStr) -> Result {
     let root = Path::lookup(bottom)?;
@@ -375,8 +377,9 @@ pub extern "C" fn nonroot_initramfs_active() -> bool {
 }
 
 /// Stacks the leaf on rootfs, seals rootfs and enters the leaf, if
-/// requested. `tmpfs` tells whether rootfs would have been a tmpfs or a
-/// ramfs without the feature.
+/// requested. `rootfs_would_be_tmpfs` tells whether rootfs would have been
+/// a tmpfs, rather than a ramfs, without the feature: the leaf takes after
+/// it.
 ///
 /// # Safety
 ///
@@ -385,7 +388,10 @@ pub extern "C" fn nonroot_initramfs_active() -> bool {
 /// NUL-terminated string valid for the call.
 #[no_mangle]
 #[link_section = ".init.text"]
-pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_char) {
+pub unsafe extern "C" fn nonroot_initramfs_setup(
+    rootfs_would_be_tmpfs: bool,
+    options: *const c_char,
+) {
     if !nonroot_initramfs_requested() {
         return;
     }
@@ -397,7 +403,7 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_
     // SAFETY: mnt_init() calls us at boot, and the token does not outlive
     // this call.
     let init = unsafe { InitWindow::assume() };
-    let defaults = (!tmpfs).then_some(LIKE_RAMFS);
+    let defaults = (!rootfs_would_be_tmpfs).then_some(LIKE_RAMFS);
     let fail_at = Step::from_u8(FAIL_AT.load(Ordering::Relaxed));
 
     match enter_leaf(
@@ -412,7 +418,8 @@ pub unsafe extern "C" fn nonroot_initramfs_setup(tmpfs: bool, options: *const c_
             ACTIVE.store(true, Ordering::Relaxed);
             pr_info!("initramfs goes to a tmpfs stacked on a sealed rootfs\n");
         }
-        // rootfs is a ramfs, which takes no options.
+        // rootfs is a ramfs, created without the options, which were for
+        // the leaf.
         Err((step, err)) => pr_warn!(
             "{} failed ({:?}); initramfs goes to rootfs, a ramfs{}\n",
             step.name(),

@@ -338,7 +338,11 @@ mod setup {
         private_root()?;
         kunit_expect_eq!(seal(init(), c_str!("/")), Ok(()));
         kunit_expect_eq!(root_writable(), Err(EROFS));
+        // Undone whole: read-write again, and no longer immutable.
+        unseal(init());
+        kunit_expect_eq!(root_writable(), Ok(()));
         // A remount rw leaves the immutable root, which still refuses.
+        kunit_expect_eq!(seal(init(), c_str!("/")), Ok(()));
         init_syscalls::mount(
             init(),
             c_str!("scratch"),

@@ -68,24 +68,29 @@ impl Path {
 
     /// Marks the inode at this path immutable (`S_IMMUTABLE`), or clears
     /// that mark: nothing can then be created in, renamed into, linked into
-    /// or removed from a directory, nor written to a file, whatever the
-    /// caller's capabilities.
+    /// or removed from a directory, nor written to a file, through the VFS,
+    /// whatever the caller's capabilities. Set without a permission check,
+    /// with the inode locked, as `inode_set_flags()` wants.
     ///
-    /// This is the kernel's own flag, set without a permission check; on a
-    /// file system with a `fileattr_set` operation, a process with
-    /// `CAP_LINUX_IMMUTABLE` can clear it again with `FS_IOC_SETFLAGS`.
+    /// The flag lives on the in-memory inode only. It lasts on a file system
+    /// that keeps no flags of its own, such as ramfs, for as long as the
+    /// inode stays in memory (a mount's root does). A file system with a
+    /// `fileattr_set` operation recomputes the flags from its own record on
+    /// `FS_IOC_SETFLAGS`, which drops this one; tmpfs does.
     #[inline]
     pub fn set_immutable(&self, immutable: bool) {
         let flag = bindings::S_IMMUTABLE;
         // SAFETY: The dentry is valid, by the type invariant, and positive:
         // a lookup that succeeds finds a file, so its inode is valid too.
-        // `inode_set_flags` changes the flags atomically.
+        let inode = unsafe { (*self.0.dentry).d_inode };
+        // SAFETY: `inode` is valid, and `i_rwsem` is the lock
+        // `inode_lock()` takes: held for writing around the update, as
+        // `inode_set_flags()` requires.
         unsafe {
-            bindings::inode_set_flags(
-                (*self.0.dentry).d_inode,
-                if immutable { flag } else { 0 },
-                flag,
-            )
+            let lock = core::ptr::addr_of_mut!((*inode).i_rwsem);
+            bindings::down_write(lock);
+            bindings::inode_set_flags(inode, if immutable { flag } else { 0 }, flag);
+            bindings::up_write(lock);
         }
     }
 

@@ -2,11 +2,10 @@
 
 //! KUnit test suites written in Rust.
 //!
-//! Suites are usually declared with `#[kunit_tests]` on a module of
-//! `#[test]` functions, or with [`kunit_suite!`](crate::kunit_suite!) and a list of
-//! functions. Either declares a suite of test cases, each a plain Rust
-//! function returning `()` or [`Result`], and registers it with
-//! KUnit like C's `kunit_test_suite()`, or like
+//! Suites are declared with `#[kunit_tests]` on a module of `#[test]`
+//! functions, the syntax of later kernels; this is what it builds on. Each
+//! case is a plain Rust function returning `()` or [`Result`], and the
+//! suite is registered with KUnit like C's `kunit_test_suite()`, or like
 //! `kunit_test_init_section_suites()` for suites that test `__init` code.
 //! [`kunit_expect!`](crate::kunit_expect!) and
 //! [`kunit_expect_eq!`](crate::kunit_expect_eq!) check conditions; a failed
@@ -208,59 +207,13 @@ pub struct SuiteEntry(pub *mut bindings::kunit_suite);
 // SAFETY: The entry is only read, by the KUnit executor.
 unsafe impl Sync for SuiteEntry {}
 
-/// Declares a KUnit suite whose cases are Rust functions.
-///
-/// Each case is a `fn()` or `fn() -> Result` named in the list; the case's
-/// KUnit name is the function's name. Use
-/// [`kunit_expect!`](crate::kunit_expect!) in it.
-/// A case that returns an error is reported at the line of this macro;
-/// `#[kunit_tests]` reports it at the case's `fn`.
-///
-/// `suite_init`, if given, is a `fn() -> Result` run once before the cases;
-/// if it fails, the cases are not run and the suite fails.
-///
-/// With `init` first, the suite is registered like C's
-/// `kunit_test_init_section_suites()`: its cases may call `__init` code and
-/// must themselves be in `.init.text`; it runs at boot only, before init
-/// memory is freed. The generated case wrappers then go to `.init.text` and
-/// the suite data to `.ref.data`, which may refer to it.
-///
-/// # Examples
-///
-/// Doctests are built into the kernel, so this one leaves the invocation
-/// out of the build: a kernel with doctests gets no example suite.
-///
-/// ```
-/// use kernel::prelude::*;
-///
-/// # #[allow(dead_code)]
-/// fn adds() -> Result {
-///     kernel::kunit_expect_eq!(1 + 1, 2);
-///     Ok(())
-/// }
-///
-/// # #[allow(dead_code)]
-/// fn reads_n_as_false() -> Result {
-///     let parsed = kernel::boot_param::parse_bool(kernel::c_str!("nope"));
-///     kernel::kunit_expect!(parsed == Ok(false));
-///     Ok(())
-/// }
-///
-/// # #[cfg(any())]
-/// kernel::kunit_suite!(rust_kunit_suite_example, [adds, reads_n_as_false]);
-/// ```
-#[macro_export]
-macro_rules! kunit_suite {
-    (init $suite:ident, $(suite_init = $suite_init:path,)? [$($case:ident),+ $(,)?]) => {
-        $crate::__kunit_suite!($suite, ".init.text", ".ref.data", ".kunit_init_test_suites",
-            $($suite_init)?, [$($case => ::core::line!()),+]);
-    };
-    ($suite:ident, $(suite_init = $suite_init:path,)? [$($case:ident),+ $(,)?]) => {
-        $crate::__kunit_suite!($suite, ".text", ".data", ".kunit_test_suites",
-            $($suite_init)?, [$($case => ::core::line!()),+]);
-    };
-}
-
+/// Declares a KUnit suite whose cases are Rust functions: the expansion of
+/// `#[kunit_tests]`, which gives each case the line it reports a returned
+/// error at (its `fn`). `$text`, `$data` and
+/// `$table` are the sections of the case wrappers, of the suite data and of
+/// the suite's entry: `.init.text`, `.ref.data` and
+/// `.kunit_init_test_suites` for init-section suites, whose cases may call
+/// `__init` code and run at boot only, before init memory is freed.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kunit_suite {

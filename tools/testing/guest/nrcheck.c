@@ -22,9 +22,9 @@
  *   nrcheck bottom-seal [userns]
  *	The same walk, then try to put entries into the bottom, one line
  *	"<phase> <what>: <ok or errno name>" each: as it is ("ro"), after
- *	"mount -o remount,rw /" ("rw"), and after clearing the inode flags
- *	with FS_IOC_SETFLAGS ("flags"); "mount" is the bottom's mount flag,
- *	read-only or not. With "userns", first move to a new user and mount
+ *	"mount -o remount,rw /" and "mount -o remount,bind,rw /" ("rw"), and
+ *	after clearing the inode flags with FS_IOC_SETFLAGS ("flags"); "mount"
+ *	is the bottom's mount flag, read-only or not. With "userns", first move to a new user and mount
  *	namespace, as root of it: a container's view of the same bottom.
  */
 #define _GNU_SOURCE
@@ -206,8 +206,11 @@ static const char *const entries[] = {
 /*
  * Every way to put an entry into "/", each with names of its own for the
  * phase. link and rename need a source on the same mount: the file the
- * O_CREAT made, if it exists; if not, the root itself for link, so that the
- * target directory decides the error.
+ * O_CREAT made, if it exists. If not, there is none on a sealed bottom, its
+ * root aside: link tries the root, a directory, which fails whatever the
+ * target; rename a name that does not exist. Both then test only what
+ * comes before the source is looked at (the read-only mount), and what
+ * matters is that the creates before them failed.
  */
 static void try_creating(const char *phase)
 {
@@ -288,6 +291,7 @@ static int bottom_seal(int userns)
 		return 2;
 	try_creating("ro");
 	report("remount", "rw", mount(NULL, "/", NULL, MS_REMOUNT, NULL));
+	report("remount", "bind-rw", mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND, NULL));
 	try_creating("rw");
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
