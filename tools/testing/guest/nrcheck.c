@@ -68,30 +68,37 @@ static int list_root(const char *prefix)
 }
 
 /*
- * Whether "/" is the root mount of our namespace: the mountinfo line of the
- * mount at "/" names itself as its parent. proc is opened before the walk,
- * which detaches the mount it came from.
+ * From the mountinfo lines of the mounts at "/": whether one of them is the
+ * root mount of our namespace (it names itself as its parent), and whether
+ * the last, the one "/" is on, is read-only. proc is opened before the walk,
+ * which detaches the mount it came from. Returns 0, or -1 with errno set.
  */
-static int at_namespace_root(int proc)
+static int root_mount(int proc, int *ns_root, int *read_only)
 {
+	char line[4096], where[4096], opts[4096];
 	int id, parent, found = 0;
-	char line[4096], where[4096];
 	FILE *f;
 	int fd;
 
 	fd = openat(proc, "self/mountinfo", O_RDONLY | O_CLOEXEC);
 	f = fd < 0 ? NULL : fdopen(fd, "r");
-	if (!f) {
-		perror("nrcheck: /proc/self/mountinfo");
+	if (!f)
 		return -1;
-	}
+	*ns_root = 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%d %d %*s %*s %4095s", &id, &parent, where) == 3 &&
-		    !strcmp(where, "/") && id == parent)
-			found = 1;
+		if (sscanf(line, "%d %d %*s %*s %4095s %4095s", &id, &parent, where, opts) != 4 ||
+		    strcmp(where, "/"))
+			continue;
+		found = 1;
+		*ns_root |= id == parent;
+		*read_only = !strncmp(opts, "ro", 2) && (opts[2] == ',' || !opts[2]);
 	}
 	fclose(f);
-	return found;
+	if (!found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -101,8 +108,8 @@ static int at_namespace_root(int proc)
  */
 static int walk_to_bottom(int every_level)
 {
+	int fd, proc, ns_root, read_only, n = 0;
 	char prefix[32];
-	int fd, proc, n = 0;
 
 	fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -134,13 +141,12 @@ static int walk_to_bottom(int every_level)
 			return -1;
 		}
 	}
-	switch (at_namespace_root(proc)) {
-	case 1:
-		break;
-	case 0:
+	if (root_mount(proc, &ns_root, &read_only) < 0) {
+		perror("nrcheck: /proc/self/mountinfo");
+		return -1;
+	}
+	if (!ns_root) {
 		fprintf(stderr, "nrcheck: umount2 / failed with EINVAL above the bottom\n");
-		/* fall through */
-	default:
 		return -1;
 	}
 	bottom_proc = proc;
@@ -173,24 +179,12 @@ static void report(const char *phase, const char *what, int ret)
 /* Whether the mount at "/" is read-only, from its mountinfo line. */
 static void report_mount(const char *phase)
 {
-	char line[4096], where[4096], opts[4096];
-	const char *flag = "unknown";
-	int fd;
-	FILE *f;
+	int ns_root, read_only;
 
-	fd = openat(bottom_proc, "self/mountinfo", O_RDONLY | O_CLOEXEC);
-	f = fd < 0 ? NULL : fdopen(fd, "r");
-	if (!f) {
+	if (root_mount(bottom_proc, &ns_root, &read_only) < 0)
 		printf("%s mount: %s\n", phase, strerrorname_np(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*d %*d %*s %*s %4095s %4095s", where, opts) == 2 &&
-		    !strcmp(where, "/"))
-			flag = !strncmp(opts, "ro", 2) && (opts[2] == ',' || !opts[2]) ? "ro" : "rw";
-	}
-	fclose(f);
-	printf("%s mount: %s\n", phase, flag);
+	else
+		printf("%s mount: %s\n", phase, read_only ? "ro" : "rw");
 }
 
 /* "/nrseal-<pid>-<phase>-<what>": our own names, whoever ran before. */
