@@ -20,8 +20,9 @@ arm64)
 	die "unsupported ARCH=$ARCH (x86_64 or arm64)"
 	;;
 esac
-# OBJ_TAG names a build of the same configuration from an edited tree
-# (make bench's kernel without the rootfs seal).
+# OBJ_TAG names another build of the same configuration: from an edited
+# tree (make bench's kernel without the rootfs seal), or with other make
+# variables (make check's CLIPPY=1 W=1 objects).
 OBJ=$BUILD/obj-$ARCH${VARIANT:+-$VARIANT}${OBJ_TAG:+-$OBJ_TAG}
 # Where the guest images' programs come from: the host itself when it runs
 # ARCH, else Debian's packages for ARCH unpacked by tools/sysroot.sh.

@@ -61,8 +61,6 @@ pub mod flags {
     pub const BIND: c_ulong = uapi::MS_BIND as c_ulong;
     /// Move an existing mount to a new place.
     pub const MOVE: c_ulong = uapi::MS_MOVE as c_ulong;
-    /// Read-only.
-    pub const RDONLY: c_ulong = uapi::MS_RDONLY as c_ulong;
     /// Change the options of an existing mount.
     pub const REMOUNT: c_ulong = uapi::MS_REMOUNT as c_ulong;
 }

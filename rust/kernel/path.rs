@@ -94,6 +94,32 @@ impl Path {
         }
     }
 
+    /// Makes the mount holding this path read-only (`MNT_READONLY`, shown
+    /// as `ro` in mountinfo), or read-write again, as a bind remount with or
+    /// without `MS_RDONLY` would. Without that remount's path lookup,
+    /// permission checks and security hooks, for a mount that only the
+    /// kernel uses yet.
+    ///
+    /// # Safety
+    ///
+    /// No other task may use the mount meanwhile, and no file may be open
+    /// for writing on it: `mount(2)` changes the flag under `mount_lock` and
+    /// waits out writers, and this does neither. Both hold in the init
+    /// window for rootfs, before user space runs, and for a mount private to
+    /// the caller.
+    #[inline]
+    pub unsafe fn set_mount_read_only(&self, read_only: bool) {
+        let flag = bindings::MNT_READONLY as core::ffi::c_int;
+        // SAFETY: The mount is valid, by the type invariant, and the caller
+        // guarantees that nothing accesses its flags concurrently.
+        unsafe {
+            let flags = core::ptr::addr_of_mut!((*self.0.mnt).mnt_flags);
+            let old = core::ptr::read_volatile(flags);
+            let new = if read_only { old | flag } else { old & !flag };
+            core::ptr::write_volatile(flags, new);
+        }
+    }
+
     /// Gives up this path without dropping its references, so that its
     /// mount and dentry are never freed.
     ///

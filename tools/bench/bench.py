@@ -784,7 +784,7 @@ def seal_report(records, sizes, wall, argv, path):
                       sealed["init_sections"] - unsealed["init_sections"]]]), "",
           "``-icount`` weighs every guest instruction alike, so these are instruction "
           "counts in time units, not what a real CPU with caches and branch prediction "
-          "takes; the seal is a path lookup, a remount and an atomic flag update, all "
+          "takes; the seal is one path lookup and two flag updates, all "
           "in memory.", ""]
     with open(path, "w") as f:
         f.write("\n".join(L))
