@@ -55,10 +55,10 @@ objects=(init/nonroot_initramfs.o rust/kernel.o fs/namespace.o init/do_mounts.o
 # In a copy of the build (OBJ_TAG), so that the kernel make test boots
 # keeps its objects and is not rebuilt after; the objects are removed
 # first, so that every run lints them again.
-clippy_obj=$BUILD/obj-$ARCH-clippy
+clippy_obj=$(OBJ_TAG=clippy && . "$(dirname "$0")/arch.sh" && echo "$OBJ")
 [ ! -d "$clippy_obj" ] || (cd "$clippy_obj" && rm -f "${objects[@]}")
 OBJ_TAG=clippy "$(dirname "$0")/build.sh" CLIPPY=1 W=1 "${objects[@]}" >/dev/null
-log=$LOGDIR/build-$ARCH.log
+log=$LOGDIR/build-$ARCH${VARIANT:+-$VARIANT}.log
 if grep -E '(^|: )(warning|error)(\[|:)|Section mismatch|^WARNING' "$log"; then
 	echo "error: the CLIPPY=1 W=1 build reported the above (log: $log)" >&2
 	failed=1

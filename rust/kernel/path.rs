@@ -6,7 +6,8 @@
 
 use crate::{
     bindings,
-    error::{to_result, Result},
+    error::{code::EPERM, to_result, Result},
+    ffi::c_int,
     str::CStr,
 };
 
@@ -94,30 +95,42 @@ impl Path {
         }
     }
 
-    /// Makes the mount holding this path read-only (`MNT_READONLY`, shown
-    /// as `ro` in mountinfo), or read-write again, as a bind remount with or
-    /// without `MS_RDONLY` would. Without that remount's path lookup,
-    /// permission checks and security hooks, for a mount that only the
-    /// kernel uses yet.
+    /// Sets or clears `MNT_READONLY` on the mount holding this path, which
+    /// mountinfo shows as `ro`. Only that bit changes, with none of a bind
+    /// remount's work: no lookup, no `mount_lock`, no check for the mount
+    /// root, for writers or for the LSMs, and no mount namespace event.
+    /// Fails with `EPERM`, and changes nothing, to clear a locked flag
+    /// (`MNT_LOCK_READONLY`).
     ///
     /// # Safety
     ///
-    /// No other task may use the mount meanwhile, and no file may be open
-    /// for writing on it: `mount(2)` changes the flag under `mount_lock` and
-    /// waits out writers, and this does neither. Both hold in the init
-    /// window for rootfs, before user space runs, and for a mount private to
-    /// the caller.
+    /// Until this returns, no other context may access the flags of this
+    /// mount or of any other mount of its super block (as remounts and
+    /// `sb_prepare_remount_readonly()` do under `mount_lock`), and, when
+    /// setting the flag, nothing may hold or take write access to the mount
+    /// (no file open for writing, no `mnt_want_write()`), which
+    /// `mnt_make_readonly()` would wait out or refuse. This holds for rootfs
+    /// in `mnt_init()`, before any other task exists, and for the only mount
+    /// of a super block, in a mount namespace only the caller uses.
     #[inline]
-    pub unsafe fn set_mount_read_only(&self, read_only: bool) {
-        let flag = bindings::MNT_READONLY as core::ffi::c_int;
-        // SAFETY: The mount is valid, by the type invariant, and the caller
-        // guarantees that nothing accesses its flags concurrently.
+    pub unsafe fn set_mount_read_only(&self, read_only: bool) -> Result {
+        let flag = bindings::MNT_READONLY as c_int;
+        let locked = bindings::MNT_LOCK_READONLY as c_int;
+        // SAFETY: The mount is valid, by the type invariant, so its flags
+        // are aligned and valid to read and write, and the caller
+        // guarantees that no other context accesses them meanwhile.
+        // Volatile, as `READ_ONCE()` and `WRITE_ONCE()`: lockless readers
+        // such as `mnt_get_write_access()` load the flags once.
         unsafe {
             let flags = core::ptr::addr_of_mut!((*self.0.mnt).mnt_flags);
             let old = core::ptr::read_volatile(flags);
+            if !read_only && old & locked != 0 {
+                return Err(EPERM);
+            }
             let new = if read_only { old | flag } else { old & !flag };
             core::ptr::write_volatile(flags, new);
         }
+        Ok(())
     }
 
     /// Gives up this path without dropping its references, so that its
