@@ -24,6 +24,7 @@ esac
 # tree (make bench's kernel without the rootfs seal), or with other make
 # variables (make check's CLIPPY=1 W=1 objects).
 OBJ=$BUILD/obj-$ARCH${VARIANT:+-$VARIANT}${OBJ_TAG:+-$OBJ_TAG}
+BUILD_LOG=$LOGDIR/build-$ARCH${VARIANT:+-$VARIANT}${OBJ_TAG:+-$OBJ_TAG}.log
 # Where the guest images' programs come from: the host itself when it runs
 # ARCH, else Debian's packages for ARCH unpacked by tools/sysroot.sh.
 case $(uname -m) in

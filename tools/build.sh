@@ -16,6 +16,15 @@ if [ -n "${VARIANT:-}" ]; then
 fi
 mkdir -p "$OBJ"
 
+# One kernel build at a time on this machine, whoever starts it (make test's
+# variants, make check, another ARCH): two would only share the cores, and
+# a variant copies the base build, which must not change meanwhile.
+exec 9>"$BUILD/.build.lock"
+if ! flock -n 9; then
+	stage "waiting for the kernel build in progress ($BUILD/.build.lock)"
+	flock 9
+fi
+
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
 export KBUILD_BUILD_USER=nonroot KBUILD_BUILD_HOST=initramfs
 kmake=(make -C "$SRC" O="$OBJ" ARCH="$KARCH" LLVM=1
@@ -43,8 +52,8 @@ if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.config-stamp" 2>/dev/null)" != "$s
 			xargs -r sed -i "s|$base_obj/|$OBJ/|g"
 	fi
 	stage "configuring $ARCH${VARIANT:+ ($VARIANT)}: tinyconfig + ${fragments[*]##*/}"
-	if ! "${kmake[@]}" rustavailable >"$LOGDIR/rustavailable.log" 2>&1; then
-		cat "$LOGDIR/rustavailable.log" >&2
+	if ! "${kmake[@]}" rustavailable >"$LOGDIR/rustavailable-$ARCH.log" 2>&1; then
+		cat "$LOGDIR/rustavailable-$ARCH.log" >&2
 		die "the Rust toolchain is not usable for this kernel (see above)"
 	fi
 	run_logged config "${kmake[@]}" tinyconfig
@@ -68,8 +77,8 @@ fi
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("$KIMAGE_TARGET")
-stage "building ${targets[*]} for $ARCH${VARIANT:+ ($VARIANT)} (log: $LOGDIR/build-$ARCH${VARIANT:+-$VARIANT}.log)"
-log=$LOGDIR/build-$ARCH${VARIANT:+-$VARIANT}.log
+log=$BUILD_LOG
+stage "building ${targets[*]} for $ARCH${VARIANT:+ ($VARIANT)}${OBJ_TAG:+ ($OBJ_TAG)} (log: $log)"
 "${kmake[@]}" "${targets[@]}" >"$log" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do

@@ -56,9 +56,9 @@ objects=(init/nonroot_initramfs.o rust/kernel.o fs/namespace.o init/do_mounts.o
 # keeps its objects and is not rebuilt after; the objects are removed
 # first, so that every run lints them again.
 clippy_obj=$(OBJ_TAG=clippy && . "$(dirname "$0")/arch.sh" && echo "$OBJ")
+log=$(OBJ_TAG=clippy && . "$(dirname "$0")/arch.sh" && echo "$BUILD_LOG")
 [ ! -d "$clippy_obj" ] || (cd "$clippy_obj" && rm -f "${objects[@]}")
 OBJ_TAG=clippy "$(dirname "$0")/build.sh" CLIPPY=1 W=1 "${objects[@]}" >/dev/null
-log=$LOGDIR/build-$ARCH${VARIANT:+-$VARIANT}.log
 if grep -E '(^|: )(warning|error)(\[|:)|Section mismatch|^WARNING' "$log"; then
 	echo "error: the CLIPPY=1 W=1 build reported the above (log: $log)" >&2
 	failed=1
@@ -66,8 +66,8 @@ fi
 
 stage "rustdoc"
 "$(dirname "$0")/build.sh" rustdoc >/dev/null
-if grep -E '(^|: )(warning|error)(\[|:)' "$log"; then
-	echo "error: make rustdoc reported the above (log: $log)" >&2
+if grep -E '(^|: )(warning|error)(\[|:)' "$BUILD_LOG"; then
+	echo "error: make rustdoc reported the above (log: $BUILD_LOG)" >&2
 	failed=1
 fi
 

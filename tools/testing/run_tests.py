@@ -11,19 +11,25 @@
 
 Each boot is a subtest. A boot that panics, hangs or prints no result
 fails. The last line is "N passed, N failed", counting test cases.
+
+With --build-variants, the kernel variants are built here, one at a time,
+while the boots of the kernels already built run: a build leaves a core
+idle while it links or runs one rustc, and the boots fill it.
 """
 
 import argparse
-import concurrent.futures
 import glob
 import gzip
 import hashlib
 import json
 import os
 import platform
+import queue
 import re
 import subprocess
 import sys
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -366,6 +372,7 @@ class Result:
     def __init__(self, name, ktap, passed, failed, note=""):
         self.name, self.ktap = name, ktap
         self.passed, self.failed, self.note = passed, failed, note
+        self.seconds = None
 
 
 def ktap_block(log, start):
@@ -482,7 +489,7 @@ def run_kunit(image, name, cmdline, variant=""):
     example_params = doc_example_params()
     cmdline = " ".join([cmdline] + example_params)
     boot = qemu_run.boot(kernel, image, f"kunit.enable=1 nrtest=none {cmdline}", log,
-                         arch=ARCH, timeout=600,
+                         arch=ARCH, timeout=600 * TIMEOUT_SCALE,
                          mem=DEBUG_MEM if variant == "debug" else "256M")
     kunit_py = os.path.join(BUILD, "src", "tools", "testing", "kunit", "kunit.py")
     js = os.path.join(LOGS, f"{name}.json")
@@ -644,7 +651,7 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
     if variant == "debug":
         mem = DEBUG_MEM
     boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem,
-                         timeout=600 if variant == "debug" else 180, disk=disk, smp=smp)
+                         timeout=(600 if variant == "debug" else 180) * TIMEOUT_SCALE, disk=disk, smp=smp)
     if "nrexpect=panic" in expect:
         # Upstream behaviour recorded as a control: this boot must panic.
         want = "Kernel panic - not syncing: Can't create rootfs"
@@ -708,10 +715,80 @@ def ktap_problems(lines):
     return []
 
 
+# A hard timeout only ends a hung guest. A build running beside the boots
+# takes up to half the cores, so the timeouts double with --build-variants,
+# or with NR_TIMEOUT_SCALE=2 when the build is another run's (.ci/run).
+TIMEOUT_SCALE = int(os.environ.get("NR_TIMEOUT_SCALE", "1"))
+
+
+def case_variant(kind, case):
+    return case[2 if kind == "kunit" else 3] if len(case) > (2 if kind == "kunit" else 3) else ""
+
+
+def run_cases(jobs, build_variants, images, image):
+    """Runs every (kind, case) of `jobs` on os.cpu_count() workers; returns
+    their Results in the order of `jobs`. A variant of `build_variants` is
+    built first (tools/build.sh, one at a time, in that order) and its boots
+    are queued when it is ready; a failed build fails each of its boots.
+    Debug boots, the longest, go first, so that none is left at the end."""
+    results = [None] * len(jobs)
+    ready = queue.PriorityQueue()
+    waiting = {}
+    for i, (kind, case) in enumerate(jobs):
+        variant = case_variant(kind, case)
+        if variant in build_variants:
+            waiting.setdefault(variant, []).append(i)
+        else:
+            ready.put(((variant != "debug", i), i))
+    done = object()
+
+    def enqueue(indices):
+        for i in indices:
+            ready.put(((case_variant(*jobs[i]) != "debug", i), i))
+
+    def builder():
+        for variant in build_variants:
+            build = subprocess.run([os.path.join(REPO, "tools", "build.sh")],
+                                   env=dict(os.environ, VARIANT=variant))
+            if build.returncode == 0:
+                enqueue(waiting.get(variant, []))
+                continue
+            for i in waiting.get(variant, []):
+                results[i] = Result(jobs[i][1][0], [], 0, 1,
+                                    f"VARIANT={variant} did not build (tools/build.sh, rc {build.returncode})")
+        for _ in range(workers):
+            ready.put(((True, len(jobs)), done))
+
+    def worker():
+        while True:
+            _, i = ready.get()
+            if i is done:
+                return
+            kind, case = jobs[i]
+            start = time.monotonic()
+            try:
+                r = run_kunit(image, *case) if kind == "kunit" else run_boot(images, *case)
+            except Exception as e:  # a harness bug fails its boot, not the run
+                r = Result(case[0], [], 0, 1, f"harness error: {e!r}")
+            r.seconds = time.monotonic() - start
+            results[i] = r
+
+    workers = os.cpu_count() or 1
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    threads.append(threading.Thread(target=builder))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", action="store_true",
                    help="only build the images kernel variants need")
+    p.add_argument("--build-variants", default="", metavar="'V1 V2 ...'",
+                   help="build these kernel variants while the other boots run")
     p.add_argument("boots", nargs="*", help="run only these boots (default: all)")
     args = p.parse_args()
     os.makedirs(LOGS, exist_ok=True)
@@ -723,32 +800,39 @@ def main():
     unknown = set(args.boots) - {c[0] for c in kunit_boots + boot_cases}
     if unknown:
         sys.exit(f"run_tests: no such boot: {' '.join(sorted(unknown))}")
-    variants = {case[3] for case in boot_cases if len(case) > 3}
-    variants |= {case[2] for case in kunit_boots if len(case) > 2}
-    for variant in variants | {""}:
+    jobs = [("kunit", case) for case in kunit_boots] + [("boot", case) for case in boot_cases]
+    needed = {case_variant(*job) for job in jobs}
+    build_variants = [v for v in args.build_variants.split() if v in needed]
+    for variant in needed - set(build_variants):
         path = qemu_run.kernel_image(BUILD, ARCH, variant)
         if not os.path.exists(path):
             sys.exit(f"run_tests: {path} missing; run 'make test' (it builds the variants)")
     image, runtimes, external = build_test_initramfs()
     images = {"test": image, "disk": build_test_disk(image), "big": big_image(image),
               "runtimes": runtimes, "external": external}
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        jobs = [pool.submit(run_kunit, image, *case) for case in kunit_boots]
-        jobs += [pool.submit(run_boot, images, *case) for case in boot_cases]
-        results = [job.result() for job in jobs]
+    global TIMEOUT_SCALE
+    TIMEOUT_SCALE = max(TIMEOUT_SCALE, 2 if build_variants else 1)
+    results = run_cases(jobs, build_variants, images, image)
 
     print("KTAP version 1")
     print(f"1..{len(results)}")
     for i, r in enumerate(results, 1):
         for line in r.ktap:
             print("    " + line)
+        if r.seconds is not None:
+            print(f"    # boot: {r.seconds:.1f} s")
         if r.note:
             print(f"# {r.name}: {r.note}")
         status = "ok" if r.failed == 0 else "not ok"
         print(f"{status} {i} {r.name}")
     passed = sum(r.passed for r in results)
     failed = sum(r.failed for r in results)
+    per_kernel = {}
+    for job, r in zip(jobs, results):
+        variant = case_variant(*job) or "main"
+        per_kernel[variant] = per_kernel.get(variant, 0) + (r.seconds or 0)
+    print("# boot seconds per kernel: " +
+          ", ".join(f"{v} {t:.0f}" for v, t in sorted(per_kernel.items())))
     print(f"# logs: {LOGS}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
