@@ -224,6 +224,14 @@ KUNIT_BOOTS += [
 # KASAN's shadow takes an eighth of the RAM, lockdep and kmemleak more.
 DEBUG_MEM = "768M"
 
+# Every boot has more than one CPU, but its vCPUs take turns on one host
+# thread (qemu_run.ACCEL), so that boots side by side do not spin on each
+# other. These run each vCPU on a host thread of its own, so that the
+# feature's boot path, leaving the initramfs with per-CPU idle tasks, the
+# container runtimes and the debug checkers also see CPUs that run at once.
+MTTCG_CASES = {"feature_on", "leave_initramfs_4cpus", "runtimes", "feature_on_debug"}
+assert MTTCG_CASES <= {case[0] for case in BOOT_CASES}, "MTTCG_CASES names an unknown boot"
+
 # arm64 runs the cases of the one kernel: each kernel variant would be one
 # more cross build, and CI has no time for them (Makefile TEST_VARIANTS).
 if ARCH == "arm64":
@@ -651,7 +659,8 @@ def run_boot(images, name, cmdline, expect, variant="", media=""):
     if variant == "debug":
         mem = DEBUG_MEM
     boot = qemu_run.boot(kernel, image, append, log, arch=ARCH, mem=mem,
-                         timeout=(600 if variant == "debug" else 180) * TIMEOUT_SCALE, disk=disk, smp=smp)
+                         timeout=(600 if variant == "debug" else 180) * TIMEOUT_SCALE, disk=disk, smp=smp,
+                         mttcg=name in MTTCG_CASES)
     if "nrexpect=panic" in expect:
         # Upstream behaviour recorded as a control: this boot must panic.
         want = "Kernel panic - not syncing: Can't create rootfs"
