@@ -10,11 +10,11 @@
 //! once boot is done. So are these wrappers, which live in `.init.text`, and
 //! nothing may call them after that. Each takes an [`InitWindow`], which
 //! only `unsafe` code can make, so that no safe code can reach them after
-//! boot; they are `#[inline]`, so the kernel crate neither holds nor exports
-//! them and modules cannot link to them. Call them only from functions
-//! placed in `.init.text` (named, non-generic functions: closures and
-//! generic code land in `.text`), as modpost reports a section mismatch
-//! otherwise.
+//! boot; they are `#[inline]`, as is [`MountOptions`], so the kernel crate
+//! neither holds nor exports them and modules cannot link to them. Call
+//! them only from functions placed in `.init.text` (named, non-generic
+//! functions: closures and generic code land in `.text`), as modpost
+//! reports a section mismatch otherwise.
 //!
 //! C header: [`include/linux/init_syscalls.h`](srctree/include/linux/init_syscalls.h)
 
@@ -99,6 +99,7 @@ impl MountOptions {
     ///
     /// Fails with [`E2BIG`] if they do not fit, [`ENOMEM`](crate::error::code::ENOMEM) if no page
     /// is free.
+    #[inline]
     pub fn new(options: &CStr) -> Result<Self> {
         let options = options.as_bytes_with_nul();
         if options.len() > PAGE_SIZE {
@@ -111,6 +112,7 @@ impl MountOptions {
         Ok(Self { page })
     }
 
+    #[inline]
     fn as_mut_ptr(&mut self) -> *mut ffi::c_void {
         self.page.as_mut_ptr().cast()
     }

@@ -2,6 +2,10 @@
 
 //! Places in the mount tree.
 //!
+//! Every function here is `#[inline]`: the code lands in its callers, and
+//! the kernel crate, built with modules, neither holds nor exports any of
+//! it (its users are built in).
+//!
 //! C header: [`include/linux/path.h`](srctree/include/linux/path.h)
 
 use crate::{
@@ -31,6 +35,7 @@ impl Path {
     /// assert!(root.is_mount_root());
     /// # Ok::<(), kernel::error::Error>(())
     /// ```
+    #[inline]
     pub fn lookup(name: &CStr) -> Result<Self> {
         // SAFETY: An all-zero `struct path` is valid: no mount, no dentry.
         let mut path: bindings::path = unsafe { core::mem::zeroed() };
@@ -45,6 +50,7 @@ impl Path {
     /// Moves to the place where the mount holding this path is mounted,
     /// like `..` at the root of a mount. Returns `false`, and stays, if the
     /// mount has no parent: the root mount of a mount namespace.
+    #[inline]
     pub fn follow_up(&mut self) -> bool {
         // INVARIANT: `follow_up` swaps the references it holds for
         // references on the parent mount and the mountpoint.
@@ -53,6 +59,7 @@ impl Path {
     }
 
     /// Whether this is the root directory of its mount.
+    #[inline]
     pub fn is_mount_root(&self) -> bool {
         // SAFETY: `self.0.mnt` is a valid mount, by the type invariant.
         self.0.dentry == unsafe { (*self.0.mnt).mnt_root }
@@ -60,6 +67,7 @@ impl Path {
 
     /// The name of the type of the file system holding this path, such as
     /// `tmpfs` or `rootfs`.
+    #[inline]
     pub fn fs_type(&self) -> &CStr {
         // SAFETY: The mount is valid, by the type invariant, so are its
         // super block and that one's file system type, whose name is a
@@ -139,6 +147,7 @@ impl Path {
     /// For a mount that must not be freed yet and that nothing will put
     /// later: at boot, before `fsnotify_init()`, freeing a mount crashes
     /// (see `cleanup_mnt()`), and an empty mount left this way costs little.
+    #[inline]
     pub fn leak(self) {
         core::mem::forget(self);
     }
@@ -147,6 +156,7 @@ impl Path {
     ///
     /// Only meaningful on file systems that keep all their entries in the
     /// dentry cache, such as tmpfs, ramfs and rootfs (`simple_empty()`).
+    #[inline]
     pub fn is_empty_dir(&self) -> bool {
         // SAFETY: `self.0.dentry` is a valid dentry, by the type invariant.
         unsafe { bindings::simple_empty(self.0.dentry) != 0 }
@@ -154,6 +164,7 @@ impl Path {
 }
 
 impl Drop for Path {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: By the type invariant, `self.0` holds the references that
         // `path_put` drops.
