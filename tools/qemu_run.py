@@ -49,10 +49,11 @@ ARCHES = {
 class Boot:
     """The outcome of one boot: the serial log and how QEMU ended."""
 
-    def __init__(self, log, timed_out, seconds):
+    def __init__(self, log, timed_out, seconds, cmd):
         self.log = log
         self.timed_out = timed_out
         self.seconds = seconds
+        self.cmd = cmd
 
 
 def kernel_image(build, arch, variant=""):
@@ -90,7 +91,7 @@ def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
             proc.wait()
     with open(log_path, "rb") as f:
         log = f.read().decode("utf-8", "replace")
-    return Boot(log, timed_out, time.monotonic() - start)
+    return Boot(log, timed_out, time.monotonic() - start, cmd)
 
 
 # What the kernel prints when something went wrong in it: oopses, BUG()s and

@@ -7,8 +7,12 @@
  * TSC counts virtual nanoseconds since power-on, exactly; CLOCK_BOOTTIME
  * starts later and, until the kernel leaves the jiffies clocksource, moves
  * in 4 ms ticks. Then it takes memory snapshots, describes the root mount
- * and the payload, dumps the kernel log, one "bench: " line per fact, and
- * reboots (QEMU exits).
+ * and the payload. Then it leaves the initramfs as a system that boots on
+ * from it would: a new tmpfs root, pivot_root(2) into it and the old root
+ * detached (switch_root where pivot_root cannot work: on rootfs itself), and
+ * runs again from there ("bench-init leave WAY") to snapshot the memory
+ * left in use. Last it dumps the kernel log, one "bench: " line per fact,
+ * and reboots (QEMU exits).
  *
  * "bench-init snap FILE" writes one memory snapshot to FILE: the outer
  * inits of the workarounds call it at their peak, before switch_root.
@@ -23,6 +27,8 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -139,6 +145,118 @@ static void kernel_log(void)
 	free(buf);
 }
 
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	static char buf[1 << 16];
+	int in = open(from, O_RDONLY);
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ssize_t n = -1;
+
+	if (in >= 0 && out >= 0)
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, n) != n) {
+				n = -1;
+				break;
+			}
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out))
+		n = -1;
+	return n == 0 ? 0 : -1;
+}
+
+/*
+ * The console PID 1 inherited is a node in the old root and would pin it;
+ * the new root has its own.
+ */
+static void reopen_console(void)
+{
+	int fd = open("/dev/console", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+/*
+ * A new root with this program and a console, then the old one left. Only
+ * returns on failure, with the error printed.
+ */
+static void leave(void)
+{
+	static const char *const dirs[] = { "/leave/dev", "/leave/proc", "/leave/old" };
+	const char *step = "mount /leave";
+	size_t i;
+
+	mkdir("/leave", 0755);
+	if (mount("tmpfs", "/leave", "tmpfs", 0, "mode=0755"))
+		goto fail;
+	step = "populate /leave";
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (mkdir(dirs[i], 0755))
+			goto fail;
+	if (mknod("/leave/dev/console", S_IFCHR | 0600, makedev(5, 1)) ||
+	    copy_file("/init", "/leave/init", 0755))
+		goto fail;
+	/* With the new root in place, so that only the old one differs. */
+	snapshot(stdout, "before_leave");
+	step = "umount /proc";
+	if (umount2("/proc", 0))
+		goto fail;
+	fflush(stdout);
+	step = "chdir /leave";
+	if (chdir("/leave"))
+		goto fail;
+	if (!syscall(SYS_pivot_root, ".", "old")) {
+		step = "chroot";
+		if (chroot(".") || chdir("/"))
+			goto fail;
+		reopen_console();
+		execl("/init", "init", "leave", "pivot_root", (char *)NULL);
+		step = "exec /init";
+		goto fail;
+	}
+	if (errno != EINVAL) {
+		step = "pivot_root";
+		goto fail;
+	}
+	/* The root is rootfs itself: empty it and move /leave over it. */
+	execl("/bin/busybox", "switch_root", "-c", "/dev/console", "/leave", "/init",
+	      "leave", "switch_root", (char *)NULL);
+	step = "exec switch_root";
+fail:
+	printf("bench: error leave: %s: %s\n", step, strerror(errno));
+}
+
+static void finish(void)
+{
+	kernel_log();
+	printf("bench: done\n");
+	fflush(stdout);
+	sync();
+	reboot(RB_AUTOBOOT);
+}
+
+/* Run again from the new root: detach the old one, wait, snapshot. */
+static int left(const char *way)
+{
+	mount("proc", "/proc", "proc", 0, NULL);
+	if (!strcmp(way, "pivot_root")) {
+		if (umount2("/old", MNT_DETACH) || rmdir("/old"))
+			printf("bench: error leave: detach /old: %s\n", strerror(errno));
+	}
+	printf("bench: leave way=%s\n", way);
+	/* Deferred frees (RCU, the per-cpu lists' draining) settle. */
+	sleep(2);
+	snapshot(stdout, "left");
+	finish();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long tsc0 = __rdtsc(), tsc1;
@@ -153,6 +271,8 @@ int main(int argc, char **argv)
 		snapshot(out, "peak");
 		return fclose(out) ? 1 : 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "leave"))
+		return left(argv[2]);
 	mkdir("/proc", 0755);
 	if (mount("proc", "/proc", "proc", 0, NULL) && errno != EBUSY)
 		printf("bench: error mount /proc: %s\n", strerror(errno));
@@ -175,10 +295,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_BOOTTIME, &t1);
 	printf("bench: steady_tsc=%llu\n", tsc1);
 	printf("bench: steady_ns=%lld\n", t1.tv_sec * 1000000000LL + t1.tv_nsec);
-	kernel_log();
-	printf("bench: done\n");
-	fflush(stdout);
-	sync();
-	reboot(RB_AUTOBOOT);
+	leave();
+	finish();
 	return 0;
 }
