@@ -23,8 +23,7 @@ DEFAULT_SMP = 2
 # measured here, two 2-CPU boots side by side took 2.8 times as long as one
 # alone, against 1.05 times with all vCPUs of a guest on one host thread
 # (single). Boots run side by side, so single is the default; the few that
-# need CPUs that really run at once ask for multi.
-ACCEL = {False: "tcg,thread=single", True: "tcg,thread=multi"}
+# need CPUs that really run at once ask for multi (boot()'s mttcg).
 
 ARCHES = {
     "x86_64": {
@@ -65,7 +64,7 @@ def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
          timeout=120, extra=(), disk=None, smp=DEFAULT_SMP, mttcg=False):
     """Boots once; returns a Boot. `append` is added to the console setup;
     `disk` is a raw image attached as a virtio disk (changes are discarded);
-    `mttcg` runs each vCPU on a host thread of its own (ACCEL)."""
+    `mttcg` runs each vCPU on a host thread of its own."""
     a = ARCHES[arch]
     if disk:
         extra = [*extra, "-drive", f"id=disk,if=none,file={disk},format=raw,snapshot=on",
@@ -73,7 +72,7 @@ def boot(kernel, initrd, append, log_path, arch="x86_64", mem="256M",
     else:
         extra = [*a["fast_firmware"], *extra]
     cmdline = f"{a['cmdline']} panic=-1 {append}".strip()
-    cmd = [*a["qemu"], "-accel", ACCEL[mttcg], "-nodefaults", "-display", "none", "-no-reboot",
+    cmd = [*a["qemu"], "-accel", f"tcg,thread={'multi' if mttcg else 'single'}", "-nodefaults", "-display", "none", "-no-reboot",
            "-smp", str(smp), "-m", mem, "-kernel", kernel,
            "-chardev", f"file,id=con,path={log_path}", "-serial", "chardev:con",
            "-append", cmdline, *extra]

@@ -213,26 +213,31 @@ pub struct Stat(bindings::kstat);
 
 impl Stat {
     /// The device of the file system holding the file.
+    #[inline]
     pub fn dev(&self) -> u32 {
         self.0.dev
     }
 
     /// The inode number.
+    #[inline]
     pub fn ino(&self) -> u64 {
         self.0.ino
     }
 
     /// The file type and permission bits.
+    #[inline]
     pub fn mode(&self) -> u16 {
         self.0.mode
     }
 
     /// The owner's user ID, as seen from the initial user namespace.
+    #[inline]
     pub fn uid(&self) -> u32 {
         self.0.uid.val
     }
 
     /// The owner's group ID, as seen from the initial user namespace.
+    #[inline]
     pub fn gid(&self) -> u32 {
         self.0.gid.val
     }

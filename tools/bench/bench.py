@@ -447,6 +447,11 @@ def paired(records, payload, metric, cell_a="plain", cell_b="nonroot", quiet=Tru
     return out
 
 
+def median_diff(pairs):
+    """The median of paired()'s differences."""
+    return statistics.median(d for d, _ in pairs)
+
+
 def spread(values, fmt="{:+.0f}"):
     return (f"{fmt.format(statistics.median(values))} "
             f"({fmt.format(min(values))}..{fmt.format(max(values))})") if values else ""
@@ -520,7 +525,7 @@ def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
     status = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     targets = []
 
-    fixed = [(p, statistics.median(d for d, _ in pairs)) for p in payloads
+    fixed = [(p, median_diff(pairs)) for p in payloads
              if (pairs := paired(records, p, "init_ms", "plain0", "nonroot"))]
     ok = bool(fixed) and all(d <= FIXED_COST_MS for _, d in fixed)
     targets.append((f"1. fixed cost: T(nonroot) - T(plain0) <= {FIXED_COST_MS} ms (paired medians)",
@@ -566,7 +571,7 @@ def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
                     ", ".join(f"{p}: {r * 100:.1f}% (least)" for p, r in returned) or "no data",
                     "" if ok else "see 'After leaving the initramfs'"))
 
-    avail = [(p, statistics.median(d for d, _ in pairs), min(d for d, _ in pairs),
+    avail = [(p, median_diff(pairs), min(d for d, _ in pairs),
               max(d for d, _ in pairs)) for p in payloads
              if (pairs := paired(records, p, "steady_avail_kib", "plain", "nonroot"))]
     ok = bool(avail) and all(abs(d) <= LIMIT_KIB for _, d, _, _ in avail)
@@ -751,11 +756,11 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
                        ("plain", "nonroot", "in all: nonroot - plain")):
         rows = []
         for p in payloads:
-            cols = [statistics.median(d for d, _ in pairs) * 1000 if pairs else None
+            cols = [median_diff(pairs) * 1000 if pairs else None
                     for pairs in (paired(records, p, f"seg_{n}_ms", a, b) for n, _, _ in SEGMENTS)]
             tot = paired(records, p, "init_ms", a, b)
             rows.append([p, *[f"{c:+.1f}" if c is not None else "" for c in cols],
-                         f"{statistics.median(d for d, _ in tot) * 1000:+.1f}" if tot else ""])
+                         f"{median_diff(tot) * 1000:+.1f}" if tot else ""])
         L += [f"{what} (us):", "", rst_table(["payload", *[n for n, _, _ in SEGMENTS], "total"],
                                               rows), ""]
     L += ["Memory", "======", "",
@@ -886,27 +891,14 @@ def write_csv(path, summary):
 
 # ---------------------------------------------------------------- the seal
 
-def build_unsealed():
-    """Builds KERNEL_UNSEALED: the no-tests kernel from the tree with the
-    seal_skipped mutation applied. The tree is restored whatever happens."""
-    change = next(m[2] for m in mutate.MUTATIONS if m[0] == UNSEALED_MUTATION)
+def build_changed(change, tag):
+    """Builds the KERNEL variant as obj-x86_64-KERNEL-`tag` from the tree
+    with `change` (a make mutate change) applied; the tree is restored
+    whatever happens. KERNEL_UNSEALED and KERNEL_PEAK are built so."""
     mutate.check_applies(change)
     paths = mutate.apply(change)
     try:
-        env = dict(os.environ, VARIANT=KERNEL, OBJ_TAG="unsealed")
-        sh([os.path.join(REPO, "tools", "build.sh")], env=env)
-    finally:
-        mutate.restore(paths)
-
-
-def build_peak():
-    """Builds KERNEL_PEAK: the no-tests kernel with PEAK_DIFF applied to the
-    tree, which is restored whatever happens."""
-    sh(["git", "-C", mutate.SRC, "apply", "--check", PEAK_DIFF])
-    paths = re.findall(r"^\+\+\+ b/(\S+)", open(PEAK_DIFF).read(), re.M)
-    sh(["git", "-C", mutate.SRC, "apply", PEAK_DIFF])
-    try:
-        env = dict(os.environ, VARIANT=KERNEL, OBJ_TAG="peak")
+        env = dict(os.environ, VARIANT=KERNEL, OBJ_TAG=tag)
         sh([os.path.join(REPO, "tools", "build.sh")], env=env)
     finally:
         mutate.restore(paths)
@@ -973,7 +965,7 @@ def seal_report(records, sizes, wall, argv, path):
 
 
 def run_seal(args):
-    build_unsealed()
+    build_changed(next(m[2] for m in mutate.MUTATIONS if m[0] == UNSEALED_MUTATION), "unsealed")
     start = time.monotonic()
     images = os.path.join(OUT, "images")
     os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
@@ -1022,7 +1014,7 @@ def main():
     for v in (KERNEL, KERNEL_OFF):
         if not os.path.exists(qemu_run.kernel_image(BUILD, ARCH, v)):
             sys.exit(f"bench: the {v} kernel is missing; run 'make bench'")
-    build_peak()
+    build_changed(("diff", PEAK_DIFF), "peak")
     start = time.monotonic()
     images = os.path.join(OUT, "images")
     os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)

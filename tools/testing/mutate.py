@@ -32,8 +32,9 @@ TABLE = os.path.join(REPO, "tools", "testing", "mutations.rst")
 FEATURE = "init/nonroot_initramfs.rs"
 
 # name, what it breaks, change, boots to run. A change is ("edit", file,
-# old, new), where old must occur exactly once, or ("revert", subject) for
-# the patch of the series with that subject.
+# old, new), where old must occur exactly once, ("revert", subject) for
+# the patch of the series with that subject, or ("diff", path) for a diff
+# to apply (make bench's instrumented kernel).
 MUTATIONS = [
     ("leaf_mode_0755", "the leaf mounted with mode=0755 on a tmpfs rootfs",
      ("edit", FEATURE, "let defaults = (!rootfs_would_be_tmpfs).then_some(LIKE_RAMFS);",
@@ -156,6 +157,8 @@ def check_applies(change):
             count = f.read().count(old)
         if count != 1:
             sys.exit(f"mutate: {path}: the text to change occurs {count} times")
+    elif change[0] == "diff":
+        run(["git", "-C", SRC, "apply", "--check", change[1]], check=True)
     else:
         run(["git", "-C", SRC, "apply", "-R", "--check"], input=patch_diff(change[1]),
             check=True)
@@ -171,6 +174,10 @@ def apply(change):
         with open(full, "w") as f:
             f.write(text.replace(old, new))
         return [path]
+    if change[0] == "diff":
+        run(["git", "-C", SRC, "apply", change[1]], check=True)
+        with open(change[1]) as f:
+            return re.findall(r"^\+\+\+ b/(\S+)", f.read(), re.M)
     diff = patch_diff(change[1])
     run(["git", "-C", SRC, "apply", "-R"], input=diff, check=True)
     return re.findall(r"^diff --git a/(\S+) ", diff, re.M)
