@@ -18,11 +18,16 @@ mkdir -p "$OBJ"
 
 # One kernel build at a time on this machine, whoever starts it (make test's
 # variants, make check, another ARCH): two would only share the cores, and
-# a variant copies the base build, which must not change meanwhile.
-exec 9>"$BUILD/.build.lock"
-if ! flock -n 9; then
-	stage "waiting for the kernel build in progress ($BUILD/.build.lock)"
-	flock 9
+# a variant copies the base build, which must not change meanwhile. A
+# caller that changes the tree for its build (make mutate, make bench)
+# holds the lock itself from before the change to after the restore, and
+# says so with NR_BUILD_LOCKED=1 (tools/testing/mutate.py changed_tree()).
+if [ -z "${NR_BUILD_LOCKED:-}" ]; then
+	exec 9>"$BUILD/.build.lock"
+	if ! flock -n 9; then
+		stage "waiting for the kernel build in progress ($BUILD/.build.lock)"
+		flock 9
+	fi
 fi
 
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true

@@ -893,15 +893,13 @@ def write_csv(path, summary):
 
 def build_changed(change, tag):
     """Builds the KERNEL variant as obj-x86_64-KERNEL-`tag` from the tree
-    with `change` (a make mutate change) applied; the tree is restored
-    whatever happens. KERNEL_UNSEALED and KERNEL_PEAK are built so."""
+    with `change` (a make mutate change) applied, under the build lock; the
+    tree is restored whatever happens. KERNEL_UNSEALED and KERNEL_PEAK are
+    built so."""
     mutate.check_applies(change)
-    paths = mutate.apply(change)
-    try:
+    with mutate.changed_tree(change):
         env = dict(os.environ, VARIANT=KERNEL, OBJ_TAG=tag)
         sh([os.path.join(REPO, "tools", "build.sh")], env=env)
-    finally:
-        mutate.restore(paths)
 
 
 def seal_marks(rec):

@@ -17,7 +17,9 @@ kernel is rebuilt from the restored tree at the end.
 """
 
 import argparse
+import contextlib
 import datetime
+import fcntl
 import os
 import re
 import subprocess
@@ -187,6 +189,28 @@ def restore(paths):
     git("checkout", "overlay", "--", *paths)
 
 
+@contextlib.contextmanager
+def changed_tree(change):
+    """Applies a change to $BUILD/src for the time of the block, restoring
+    it after whatever happens, and holds tools/build.sh's lock meanwhile, so
+    that no other build (make test's variants, make check) compiles the
+    changed tree; build.sh runs inside the block without taking the lock
+    again (NR_BUILD_LOCKED)."""
+    with open(os.path.join(BUILD, ".build.lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"mutate: waiting for the kernel build in progress ({lock.name})", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        paths = apply(change)
+        os.environ["NR_BUILD_LOCKED"] = "1"
+        try:
+            yield paths
+        finally:
+            del os.environ["NR_BUILD_LOCKED"]
+            restore(paths)
+
+
 def run_boots(boots, log):
     """Runs the boots; returns the names of those that failed, or None if
     the runner itself broke, which catches nothing."""
@@ -265,15 +289,12 @@ def main():
 def run_mutations(chosen, logs, rows):
     for name, what, change, boots in chosen:
         t0 = time.monotonic()
-        paths = apply(change)
-        try:
+        with changed_tree(change):
             built = build(os.path.join(logs, f"build-{name}.log"))
             caught = run_boots(boots, os.path.join(logs, f"{name}.log")) if built else None
             if caught:
                 caught = decisive(caught, os.path.join(logs, f"{name}.log"),
                                   os.path.join(logs, f"{name}-rerun.log"))
-        finally:
-            restore(paths)
         took = time.monotonic() - t0
         if not built:
             verdict = "did not build"
