@@ -46,6 +46,8 @@ static size_t slurp(const char *path, char *buf, size_t size)
 	ssize_t n;
 	int fd = open(path, O_RDONLY);
 
+	/* Empty on failure: no stale figures from the previous read. */
+	buf[0] = '\0';
 	if (fd < 0)
 		return 0;
 	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
@@ -66,7 +68,8 @@ static long pcp_pages(void)
 	long pages = 0;
 	char *p = buf;
 
-	slurp("/proc/zoneinfo", buf, sizeof(buf));
+	if (!slurp("/proc/zoneinfo", buf, sizeof(buf)))
+		return -1;
 	while ((p = strstr(p, "count:"))) {
 		p += strlen("count:");
 		pages += strtol(p, &p, 10);
