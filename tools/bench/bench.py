@@ -66,7 +66,14 @@ UNSEALED_MUTATION = "seal_skipped"
 KERNEL_PEAK = "no-tests-peak"
 PEAK_DIFF = os.path.join(HERE, "unpack-peak.diff")
 MEM_MIB = 1536
-ICOUNT = ["-icount", "shift=3,sleep=off"]
+# Virtual time, and a real-time clock that follows it from a fixed date:
+# by default the RTC follows the host's clock, and the kernel's wait for
+# its next update made boots of one configuration differ by milliseconds.
+ICOUNT = ["-icount", "shift=3,sleep=off", "-rtc", "base=2026-01-01T00:00:00,clock=vm"]
+# Boots of one configuration beyond the first (the determinism check), and
+# of the peak kernel per cell and payload.
+AGAIN_BOOTS = 2
+PEAK_BOOTS = 3
 # Same on every boot; cells only add their own words.
 BASE_CMDLINE = "kunit.enable=0 initramfs_async=0 initramfs_options=size=90%"
 
@@ -292,12 +299,12 @@ def guest_mem(run):
 
 
 def run_boot(job):
-    """One boot; `again` marks the second boot of a configuration booted
-    twice (the determinism check), left out of every figure but that one."""
+    """One boot; `again` k > 0 marks the k-th repeat of a configuration (the
+    determinism check), left out of every figure but that one."""
     cell, payload, run, quiet, variant, image, *again = job
-    again = bool(again and again[0])
+    again = again[0] if again else 0
     logs = os.path.join(OUT, "logs")
-    tag = f"{cell}-{payload}-{'q' if quiet else 'v'}-{variant}-{run}{'-again' if again else ''}"
+    tag = f"{cell}-{payload}-{'q' if quiet else 'v'}-{variant}-{run}{f'-again{again}' if again else ''}"
     log = os.path.join(logs, tag + ".log")
     append = f"{BASE_CMDLINE} {'quiet' if quiet else ''} {CELL[cell][2]}"
     if payload.endswith("-gz"):
@@ -444,20 +451,29 @@ def summarize(records):
     return out
 
 
-def paired(records, payload, metric, cell_a="plain", cell_b="nonroot", quiet=True):
-    """Cell b minus cell a for each RAM step: [(difference, ratio)]."""
+def paired_values(records, payload, metric, configs):
+    """For each RAM step that every one of `configs` (cell, quiet, kernel)
+    booted without error: the metric's values, in the order of `configs`."""
     by = {}
     for rec in records:
-        if not rec["errors"] and not rec.get("again") and rec["quiet"] == quiet \
-                and rec["kernel"] == KERNEL and rec["payload"] == payload \
-                and rec["cell"] in (cell_a, cell_b):
-            by[(rec["cell"], rec["run"])] = boot_metrics(rec).get(metric)
+        config = (rec["cell"], rec["quiet"], rec["kernel"])
+        if not rec["errors"] and not rec.get("again") and rec["payload"] == payload \
+                and config in configs:
+            by[(config, rec["run"])] = boot_metrics(rec).get(metric)
     out = []
     for run in sorted({run for _, run in by}):
-        a, b = by.get((cell_a, run)), by.get((cell_b, run))
-        if a is not None and b is not None:
-            out.append((b - a, b / a if a else math.inf))
+        values = [by.get((config, run)) for config in configs]
+        if None not in values:
+            out.append(values)
     return out
+
+
+def paired(records, payload, metric, cell_a="plain", cell_b="nonroot", quiet=True,
+           kernel_a=KERNEL, kernel_b=KERNEL):
+    """Cell b minus cell a for each RAM step: [(difference, ratio)]."""
+    return [(b - a, b / a if a else math.inf) for a, b in
+            paired_values(records, payload, metric,
+                          [(cell_a, quiet, kernel_a), (cell_b, quiet, kernel_b)])]
 
 
 def median_diff(pairs):
@@ -540,27 +556,36 @@ def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
 
     fixed = [(p, median_diff(pairs)) for p in payloads
              if (pairs := paired(records, p, "init_ms", "plain0", "nonroot"))]
-    ok = bool(fixed) and all(d <= FIXED_COST_MS for _, d in fixed)
+    ok = len(fixed) == len(payloads) and all(d <= FIXED_COST_MS for _, d in fixed)
+    seg = {p: median_diff(pairs) for p in payloads
+           if (pairs := paired(records, p, "seg_mnt_init_ms", "plain0", "nonroot"))}
     targets.append((f"1. fixed cost: T(nonroot) - T(plain0) <= {FIXED_COST_MS} ms (paired medians)",
-                    status(ok), ", ".join(f"{p}: {d * 1000:+.0f} us" for p, d in fixed) or "no data",
+                    status(ok), ", ".join(f"{p}: {d * 1000:+.0f} us" + (
+                        f" (mnt_init segment {seg[p] * 1000:+.0f} us)" if p in seg else "")
+                        for p, d in fixed) or "no data",
                     "" if ok else "see 'Where the difference goes'"))
 
     removed = []
     for p in payloads:
-        c, n, a = q("copy", p, "init_ms"), q("nonroot", p, "init_ms"), q("plain", p, "init_ms")
-        if c and n and a and c[0] > a[0]:
-            removed.append((p, (c[0] - n[0]) / (c[0] - a[0]), q("nonroot", p, "unpack_share")))
-    ok = bool(removed) and len(removed) == len(payloads) and all(r >= 0.99 for _, r, _ in removed)
+        ratios = [(c - n) / (c - a) for c, n, a in
+                  paired_values(records, p, "init_ms",
+                                [(cell, True, KERNEL) for cell in ("copy", "nonroot", "plain")])
+                  if c > a]
+        if ratios:
+            removed.append((p, statistics.median(ratios), min(ratios),
+                            q("nonroot", p, "unpack_share")))
+    ok = len(removed) == len(payloads) and all(r >= 0.99 for _, r, _, _ in removed)
     targets.append(("2. workaround's overhead removed: (T(copy) - T(nonroot)) / "
-                    "(T(copy) - T(plain)) >= 99%, every payload", status(ok),
-                    ", ".join(f"{p}: {r * 100:.2f}% (unpack {u[0] * 100:.0f}% of the boot)"
-                              if u else f"{p}: {r * 100:.2f}%" for p, r, u in removed) or "no data",
+                    "(T(copy) - T(plain)) >= 99%, every payload (paired medians)", status(ok),
+                    ", ".join(f"{p}: {r * 100:.2f}% (least {lo * 100:.2f}%"
+                              + (f"; unpack {u[0] * 100:.0f}% of the boot)" if u else ")")
+                              for p, r, lo, u in removed) or "no data",
                     "" if ok else "see the time table"))
 
     pk = lambda cell, p: summary.get((cell, p, True, KERNEL_PEAK), {}).get("peak_measured_mib")  # noqa
     peak_np = [(p, (n[0] - a[0]) * 1024) for p in payloads
                if (n := pk("nonroot", p)) and (a := pk("plain", p))]
-    ok = bool(peak_np) and len(peak_np) == len(payloads) and all(d <= LIMIT_KIB for _, d in peak_np)
+    ok = len(peak_np) == len(payloads) and all(d <= LIMIT_KIB for _, d in peak_np)
     targets.append((f"3a. peak: P(nonroot) - P(plain) <= {LIMIT_KIB} KiB (measured)", status(ok),
                     ", ".join(f"{p}: {d:+.0f} KiB" for p, d in peak_np) or "no data",
                     "" if ok else "see 'Peak memory, measured'"))
@@ -571,14 +596,14 @@ def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
         if c and n and files is not None:
             need = 0.95 * max(0, files / 1024 - archive_bytes[p] / MIB)
             saved.append((p, c[0] - n[0], need))
-    ok = bool(saved) and len(saved) == len(payloads) and all(d >= need for _, d, need in saved)
+    ok = len(saved) == len(payloads) and all(d >= need for _, d, need in saved)
     targets.append(("3b. peak: P(copy) - P(nonroot) >= 0.95 x max(0, files - archive) (measured)",
                     status(ok), ", ".join(f"{p}: {d:.1f} MiB (need {need:.1f})"
                                           for p, d, need in saved) or "no data",
                     "" if ok else "see 'Peak memory, measured'"))
 
     returned = [(p, v[1]) for p in payloads if (v := q("nonroot", p, "returned_shmem_share"))]
-    ok = bool(returned) and len(returned) == len(payloads) and all(r >= 0.99 for _, r in returned)
+    ok = len(returned) == len(payloads) and all(r >= 0.99 for _, r in returned)
     targets.append(("4. after leaving: nonroot returns >= 99% of the initramfs's Shmem "
                     "(every boot)", status(ok),
                     ", ".join(f"{p}: {r * 100:.1f}% (least)" for p, r in returned) or "no data",
@@ -587,7 +612,7 @@ def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
     avail = [(p, median_diff(pairs), min(d for d, _ in pairs),
               max(d for d, _ in pairs)) for p in payloads
              if (pairs := paired(records, p, "steady_avail_kib", "plain", "nonroot"))]
-    ok = bool(avail) and all(abs(d) <= LIMIT_KIB for _, d, _, _ in avail)
+    ok = len(avail) == len(payloads) and all(abs(d) <= LIMIT_KIB for _, d, _, _ in avail)
     targets.append((f"5. steady: |MemAvailable(nonroot) - MemAvailable(plain)| <= {LIMIT_KIB} KiB "
                     "(paired medians)", status(ok),
                     ", ".join(f"{p}: {d:+.0f} KiB ({lo:+.0f}..{hi:+.0f})" for p, d, lo, hi in avail)
@@ -704,21 +729,25 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
                      for (c, p, q, k), n in sorted(counts.items())]), ""]
     failed = [r for r in records if r["errors"]]
     L += ["Failed boots: " + ("none." if not failed else "; ".join(
-        f"{r['cell']} {r['payload']} #{r['run']}: {'; '.join(r['errors'])}" for r in failed)), ""]
-    again = [r for r in records if r.get("again") and not r["errors"]]
+        f"{r['cell']} {r['payload']} {r['kernel']} #{r['run']}"
+        f"{' (again)' if r.get('again') else ''}: {'; '.join(r['errors'])}"
+        for r in failed)), ""]
     L += ["Determinism", "===========", ""]
-    for r2 in again:
-        r1 = next((r for r in main_records if not r["errors"] and all(
-            r[k] == r2[k] for k in ("cell", "payload", "run", "quiet", "kernel"))), None)
-        if not r1:
-            continue
-        m1, m2 = boot_metrics(r1), boot_metrics(r2)
-        diffs = {k: (m2[k] - m1[k]) * 1000 for k in m1 if k.startswith("seg_") or k == "init_ms"}
-        L += [f"Cell {r2['cell']}, {r2['payload']}, boot {r2['run']}, booted twice: kernel start "
-              f"to the final init {m1['init_ms']:.3f} and {m2['init_ms']:.3f} ms, a difference "
-              f"of {diffs['init_ms']:+.1f} us; the largest in a segment "
-              f"{max(diffs.values(), key=abs):+.1f} us; MemAvailable "
-              f"{m2['steady_avail_kib'] - m1['steady_avail_kib']:+d} KiB.", ""]
+    again = [r for r in records if r.get("again")]
+    if again:
+        r2 = again[0]
+        same = [r for r in records if all(
+            r[k] == r2[k] for k in ("cell", "payload", "run", "quiet", "kernel"))]
+        ms = [boot_metrics(r) for r in same if not r["errors"]]
+        L += [f"Cell {r2['cell']}, {r2['payload']}, boot {r2['run']}, booted {len(same)} times "
+              f"({len(ms)} without error); each boot against the first, in us:", ""]
+        keys = ["init_ms", *[f"seg_{n}_ms" for n, _, _ in SEGMENTS]]
+        rows = [[f"boot {i + 1}", f"{m['init_ms']:.3f}",
+                 *[f"{(m[k] - ms[0][k]) * 1000:+.1f}" for k in keys],
+                 f"{m['steady_avail_kib'] - ms[0]['steady_avail_kib']:+d}"]
+                for i, m in enumerate(ms)]
+        L += [rst_table(["", "init ms", "total", *[n for n, _, _ in SEGMENTS], "MemAvail KiB"],
+                        rows), ""]
     L += ["Cells", "=====", ""]
     L += [rst_table(["cell", "what", "kernel command line", "leaves by"],
                     [[f"{i + 1} {c[0]}", c[1], f"``{c[2]}``" if c[2] else "", LEAVE_WAY[c[0]]]
@@ -800,16 +829,18 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
         for i, (cell, *_) in enumerate(CELLS):
             v = summary.get((cell, p, True, KERNEL_PEAK), {}).get("peak_measured_mib")
             if v:
-                rows.append([p, f"{i + 1} {cell}", f"{v[0]:.2f}",
+                rows.append([p, f"{i + 1} {cell}", fmt_spread(v, "MiB"),
                              f"{(v[0] - ref[0]) * 1024:+.0f}" if ref else ""])
     L += ["Peak memory, measured", "---------------------", "",
-          f"One boot per cell and payload of ``{KERNEL_PEAK}``: the ``{KERNEL}`` kernel with",
+          f"{PEAK_BOOTS} boots per cell and payload (the first RAM steps) of "
+          f"``{KERNEL_PEAK}``: the ``{KERNEL}`` kernel with",
           "``tools/bench/unpack-peak.diff``, which samples the pages in use (per-cpu",
-          "free lists counted as free) at every step of the kernel's cpio parser and",
+          "free lists and the per-cpu counter deltas counted) at every step of the",
+          "kernel's cpio parser and",
           "logs the most, to which the archive (reserved memory until the kernel frees",
           "it) is added. The peak is the larger of that and every userspace snapshot",
-          "(the outer init's before switch_root in cells 4 and 5). MiB, and KiB",
-          "against cell 1.", "",
+          "(the outer init's before switch_root in cells 4 and 5). MiB, median",
+          "(min-max), and KiB of the medians against cell 1.", "",
           rst_table(["payload", "cell", "peak MiB", "vs 1 (KiB)"], rows), ""]
     rows = []
     for p in payloads:
@@ -847,9 +878,9 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
         L += ["Console cost", "============", "",
               f"Boots without ``quiet`` ({CONSOLE_PAYLOAD}), where the kernel prints every",
               "message on the 115200-baud serial console and the feature adds one line;",
-              "differences of the medians of kernel start to final init. QEMU's UART",
-              "takes a byte as soon as it is written, so under -icount a line costs its",
-              "instructions, not its time on the wire.", ""]
+              "kernel start to the final init, the median over the RAM steps of each",
+              "step's difference. QEMU's UART takes a byte as soon as it is written, so",
+              "under -icount a line costs its instructions, not its time on the wire.", ""]
         L += [rst_table(["", "us"], [[k, f"{v:+.0f}"] for k, v in console.items()]), ""]
     L += ["Resident kernel bytes", "=====================", "",
           f"vmlinux of ``{KERNEL}`` (feature on) against ``{KERNEL_OFF}``; init sections",
@@ -872,7 +903,7 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
     if built_in is not None:
         L += ["Built in but not used: cell 1 on the feature-on kernel boots "
               f"{built_in:+.0f} us", f"later than on the feature-off kernel ({CONSOLE_PAYLOAD}, "
-              "quiet, medians).", ""]
+              "quiet, the median of the differences of boots with the same RAM).", ""]
     L += ["Targets", "=======", ""]
     L += [rst_table(["target", "status", "measured", "why not met"],
                     [list(t) for t in targets]), ""]
@@ -1004,7 +1035,8 @@ def main():
     ap.add_argument("--no-report", action="store_true",
                     help="keep the results under build/bench only (for trial runs)")
     ap.add_argument("--report-only", action="store_true",
-                    help="write the report again from build/bench/raw.json, no boots")
+                    help="write the report again from build/bench/raw.json (raw-trial.json "
+                    "with --no-report), no boots")
     ap.add_argument("--seal", action="store_true",
                     help="only the rootfs seal's cost: cell nonroot on the no-tests kernel with "
                     "and without the seal (tools/bench/seal.rst)")
@@ -1013,7 +1045,7 @@ def main():
         run_seal(args)
         return
     if args.report_only:
-        with open(os.path.join(OUT, "raw.json")) as f:
+        with open(raw_path(args)) as f:
             raw = json.load(f)
         report(raw["boots"], raw["kernel_sizes"], raw["wall_s"], raw.get("argv", []),
                OUT if args.no_report else HERE, raw["provenance"])
@@ -1046,10 +1078,12 @@ def main():
                  for cell in ("plain", "nonroot") for run in range(args.boots)]
         jobs += [("plain", CONSOLE_PAYLOAD, run, True, KERNEL_OFF, image)
                  for run in range(args.boots)]
-        # Determinism: one configuration booted a second time.
-        jobs.append(("nonroot", CONSOLE_PAYLOAD, 0, True, KERNEL, image, True))
-    # The peak, once per cell and payload.
-    jobs += [(cell, p, 0, True, KERNEL_PEAK, archives[p]) for p in payloads for cell, *_ in CELLS]
+        # Determinism: one configuration booted again.
+        jobs += [("nonroot", CONSOLE_PAYLOAD, 0, True, KERNEL, image, k)
+                 for k in range(1, AGAIN_BOOTS + 1)]
+    # The peak, on the first RAM steps.
+    jobs += [(cell, p, run, True, KERNEL_PEAK, archives[p]) for p in payloads
+             for cell, *_ in CELLS for run in range(min(PEAK_BOOTS, args.boots))]
     # The big boots first, so the two workers finish together.
     jobs.sort(key=lambda j: -os.path.getsize(j[5]))
     records = []
@@ -1059,7 +1093,7 @@ def main():
             status = "; ".join(rec["errors"]) or f"{rec['init_ms']:.3f} ms"
             print(f"bench: [{i}/{len(jobs)}] {rec['cell']} {rec['payload']}"
                   f"{'' if rec['quiet'] else ' verbose'} {rec['kernel']} #{rec['run']}"
-                  f"{' again' if rec['again'] else ''}: "
+                  f"{' again ' + str(rec['again']) if rec['again'] else ''}: "
                   f"{status} ({rec['wall_s']:.0f} s wall)", flush=True)
 
     sizes = {v: kernel_sizes(v) for v in (KERNEL, KERNEL_OFF)}
@@ -1069,7 +1103,7 @@ def main():
                   "date": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
                   "configs": {v: config_hash(v) for v in (KERNEL, KERNEL_OFF, KERNEL_PEAK)},
                   "jobs": args.jobs}
-    with open(os.path.join(OUT, "raw.json"), "w") as f:
+    with open(raw_path(args), "w") as f:
         json.dump({"boots": records, "kernel_sizes": sizes, "wall_s": wall, "argv": argv,
                    "provenance": provenance}, f, indent=1)
     failed = [r for r in records if r["errors"]]
@@ -1077,6 +1111,12 @@ def main():
     print(f"bench: {len(records) - len(failed)} boots ok, {len(failed)} failed; "
           f"{wall / 60:.1f} min")
     sys.exit(1 if failed else 0)
+
+
+def raw_path(args):
+    """Where the raw data go: a trial run (--no-report) keeps the data the
+    committed report came from."""
+    return os.path.join(OUT, "raw-trial.json" if args.no_report else "raw.json")
 
 
 def config_hash(variant):
@@ -1090,18 +1130,22 @@ def report(records, sizes, wall, argv, report_dir, provenance):
     archive_bytes = {r["payload"]: r["initrd_bytes"] for r in records}
     summary = summarize(records)
     console = {}
-    get = lambda c, q, v=KERNEL: summary.get((c, CONSOLE_PAYLOAD, q, v), {}).get("init_ms")  # noqa
-    if all(get(c, q) for c in ("plain", "nonroot") for q in (True, False)):
-        verbose = (get("nonroot", False)[0] - get("plain", False)[0]) * 1000
-        quiet = (get("nonroot", True)[0] - get("plain", True)[0]) * 1000
-        console = {"nonroot - plain, without quiet": verbose,
-                   "nonroot - plain, quiet": quiet,
-                   "the info line on the console (difference of the two)": verbose - quiet,
+    # Paired by RAM step: (plain, nonroot) without and with quiet.
+    quad = paired_values(records, CONSOLE_PAYLOAD, "init_ms",
+                         [(c, q, KERNEL) for q in (False, True) for c in ("plain", "nonroot")])
+    if quad:
+        us = lambda f: statistics.median(f(*v) for v in quad) * 1000  # noqa: E731
+        console = {"nonroot - plain, without quiet": us(lambda pv, nv, pq, nq: nv - pv),
+                   "nonroot - plain, quiet": us(lambda pv, nv, pq, nq: nq - pq),
+                   "the info line on the console (difference of the two)":
+                       us(lambda pv, nv, pq, nq: (nv - pv) - (nq - pq)),
                    "every message on the console (plain without - with quiet)":
-                       (get("plain", False)[0] - get("plain", True)[0]) * 1000}
+                       us(lambda pv, nv, pq, nq: pv - pq)}
     built_in = None
-    if get("plain", True) and get("plain", True, KERNEL_OFF):
-        built_in = (get("plain", True)[0] - get("plain", True, KERNEL_OFF)[0]) * 1000
+    pairs = paired(records, CONSOLE_PAYLOAD, "init_ms", "plain", "plain",
+                   kernel_a=KERNEL_OFF, kernel_b=KERNEL)
+    if pairs:
+        built_in = median_diff(pairs) * 1000
     targets = evaluate(summary, records, payloads, sizes[KERNEL][0], sizes[KERNEL_OFF][0],
                        archive_bytes)
     write_csv(os.path.join(OUT, "summary.csv"), summary)

@@ -77,10 +77,20 @@ static long pcp_pages(void)
 	return pages;
 }
 
+/*
+ * /proc/meminfo sums the global counters, which lag the per-cpu deltas
+ * each CPU folds in on its own schedule: up to its threshold in pages, per
+ * counter and CPU. Folding them first makes snapshots of equal states equal.
+ */
 static void snapshot(FILE *out, const char *name)
 {
 	static char buf[8192];
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
 
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		fprintf(out, "bench: error stat_refresh: %s\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	slurp("/proc/meminfo", buf, sizeof(buf));
 	fprintf(out,
 		"bench: mem %s total_kb=%ld free_kb=%ld available_kb=%ld shmem_kb=%ld pcp_kb=%ld\n",
@@ -89,11 +99,15 @@ static void snapshot(FILE *out, const char *name)
 		pcp_pages() * (sysconf(_SC_PAGESIZE) / 1024));
 }
 
-/* Fields 1, 2 and the file system type of the mount at "/". */
-static void root_mount(void)
+/*
+ * Fields 1, 2 and the file system type of the mount at "/". Returns whether
+ * it is the root of the mount tree (rootfs itself), or -1 if not found.
+ */
+static int root_mount(void)
 {
 	static char buf[1 << 16];
 	char *line, *save;
+	int tree_root = -1;
 
 	slurp("/proc/self/mountinfo", buf, sizeof(buf));
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -105,7 +119,9 @@ static void root_mount(void)
 		    !sep || sscanf(sep + 3, "%63s", type) != 1 || strcmp(point, "/"))
 			continue;
 		printf("bench: root id=%d parent=%d fstype=%s\n", id, parent, type);
+		tree_root = id == parent;
 	}
+	return tree_root;
 }
 
 /* The payload arrived whole: its file count and bytes. */
@@ -186,10 +202,11 @@ static void reopen_console(void)
 }
 
 /*
- * A new root with this program and a console, then the old one left. Only
- * returns on failure, with the error printed.
+ * A new root with this program and a console, then the old one left:
+ * pivot_root(2), unless the root is the mount tree's own (rootfs), which it
+ * refuses. Only returns on failure, with the error printed.
  */
-static void leave(void)
+static void leave(int tree_root)
 {
 	static const char *const dirs[] = { "/leave/dev", "/leave/proc", "/leave/old" };
 	const char *step = "mount /leave";
@@ -214,7 +231,15 @@ static void leave(void)
 	step = "chdir /leave";
 	if (chdir("/leave"))
 		goto fail;
-	if (!syscall(SYS_pivot_root, ".", "old")) {
+	if (tree_root < 0) {
+		step = "find the root mount";
+		errno = ENOENT;
+		goto fail;
+	}
+	if (!tree_root) {
+		step = "pivot_root";
+		if (syscall(SYS_pivot_root, ".", "old"))
+			goto fail;
 		step = "chroot";
 		if (chroot(".") || chdir("/"))
 			goto fail;
@@ -223,11 +248,7 @@ static void leave(void)
 		step = "exec /init";
 		goto fail;
 	}
-	if (errno != EINVAL) {
-		step = "pivot_root";
-		goto fail;
-	}
-	/* The root is rootfs itself: empty it and move /leave over it. */
+	/* rootfs itself: busybox empties it and moves /leave over it. */
 	execl("/bin/busybox", "switch_root", "-c", "/dev/console", "/leave", "/init",
 	      "leave", "switch_root", (char *)NULL);
 	step = "exec switch_root";
@@ -265,6 +286,7 @@ int main(int argc, char **argv)
 	unsigned long long tsc0 = __rdtsc(), tsc1;
 	struct timespec t0, t1;
 	FILE *out;
+	int tree_root;
 
 	clock_gettime(CLOCK_BOOTTIME, &t0);
 	if (argc == 3 && !strcmp(argv[1], "snap")) {
@@ -289,7 +311,7 @@ int main(int argc, char **argv)
 		slurp("/bench-peak", buf, sizeof(buf));
 		fputs(buf, stdout);
 	}
-	root_mount();
+	tree_root = root_mount();
 	payload();
 	/* Steady state: let deferred work (per-cpu list draining) settle. */
 	sleep(2);
@@ -298,7 +320,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_BOOTTIME, &t1);
 	printf("bench: steady_tsc=%llu\n", tsc1);
 	printf("bench: steady_ns=%lld\n", t1.tv_sec * 1000000000LL + t1.tv_nsec);
-	leave();
+	leave(tree_root);
 	finish();
 	return 0;
 }
