@@ -80,18 +80,43 @@ static long pcp_pages(void)
 /*
  * /proc/meminfo sums the global counters, which lag the per-cpu deltas
  * each CPU folds in on its own schedule: up to its threshold in pages, per
- * counter and CPU. Folding them first makes snapshots of equal states equal.
+ * counter and CPU. Writing stat_refresh folds them, but the same pass may
+ * also shrink the per-cpu free lists, whose pages then wait in new deltas:
+ * fold until MemFree + the lists stop moving. Returns 0, or -1 with the
+ * error printed.
  */
+static int fold_vmstat(FILE *out, char *buf, size_t size)
+{
+	long before = -1, now;
+	int pass;
+
+	for (pass = 0; pass < 8; pass++) {
+		int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+		int failed = fd < 0 || write(fd, "1", 1) != 1;
+
+		if (failed)
+			fprintf(out, "bench: error stat_refresh: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (failed)
+			return -1;
+		slurp("/proc/meminfo", buf, size);
+		now = meminfo_kb(buf, "MemFree:") + pcp_pages();
+		if (now == before)
+			return 0;
+		before = now;
+	}
+	fprintf(out, "bench: error stat_refresh: MemFree + pcp still moving after %d passes\n",
+		pass);
+	return -1;
+}
+
 static void snapshot(FILE *out, const char *name)
 {
 	static char buf[8192];
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
 
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		fprintf(out, "bench: error stat_refresh: %s\n", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	slurp("/proc/meminfo", buf, sizeof(buf));
+	if (fold_vmstat(out, buf, sizeof(buf)))
+		slurp("/proc/meminfo", buf, sizeof(buf));
 	fprintf(out,
 		"bench: mem %s total_kb=%ld free_kb=%ld available_kb=%ld shmem_kb=%ld pcp_kb=%ld\n",
 		name, meminfo_kb(buf, "MemTotal:"), meminfo_kb(buf, "MemFree:"),
@@ -209,9 +234,14 @@ static void reopen_console(void)
 static void leave(int tree_root)
 {
 	static const char *const dirs[] = { "/leave/dev", "/leave/proc", "/leave/old" };
-	const char *step = "mount /leave";
+	const char *step = "find the root mount";
 	size_t i;
 
+	if (tree_root < 0) {
+		errno = ENOENT;
+		goto fail;
+	}
+	step = "mount /leave";
 	mkdir("/leave", 0755);
 	if (mount("tmpfs", "/leave", "tmpfs", 0, "mode=0755"))
 		goto fail;
@@ -231,11 +261,6 @@ static void leave(int tree_root)
 	step = "chdir /leave";
 	if (chdir("/leave"))
 		goto fail;
-	if (tree_root < 0) {
-		step = "find the root mount";
-		errno = ENOENT;
-		goto fail;
-	}
 	if (!tree_root) {
 		step = "pivot_root";
 		if (syscall(SYS_pivot_root, ".", "old"))
