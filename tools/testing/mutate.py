@@ -308,11 +308,17 @@ def run_mutations(chosen, logs, rows):
         print(f"# {name}: {verdict} ({took:.0f} s)", flush=True)
 
 
+GENERATED_REPORTS = ["tools/bench/results.rst", "tools/bench/results.svg",
+                     "tools/bench/seal.rst", "tools/testing/mutations.rst"]
+
+
 def repo_commit():
     """The repository's commit, for a generated report."""
     commit = run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
                  capture_output=True).stdout.strip()
-    dirty = run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+    # The reports themselves do not count: a run rewrites them.
+    dirty = run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                 *(f":!{report}" for report in GENERATED_REPORTS)],
                 capture_output=True).stdout.strip()
     return f"``{commit}``{' with uncommitted changes' if dirty else ''}"
 
