@@ -481,11 +481,11 @@ def median_diff(pairs):
     return statistics.median(d for d, _ in pairs)
 
 
-# A time difference of d shows as 0 or a whole tick, by where the boot
-# stands against the tick; the RAM steps sample that phase, so the mean
-# over them estimates d, where the median picks one of the two values.
 def mean_diff(pairs):
-    """The mean of paired()'s differences."""
+    """The mean of paired()'s differences: for times. A difference of d
+    shows as 0 or a whole tick, by where the boot stands against the tick;
+    the RAM steps sample that phase, so the mean over them estimates d,
+    where the median picks one of the two values."""
     return statistics.fmean(d for d, _ in pairs)
 
 
@@ -552,12 +552,12 @@ def rst_table(header, rows):
 
 
 FIXED_COST_MS = 0.35
+LIMIT_KIB = 64
 
 
 def measured(payloads, values):
     """A target's measured column: each payload's value, or that it has none."""
     return ", ".join(f"{p}: {values.get(p, 'not measured')}" for p in payloads)
-LIMIT_KIB = 64
 
 
 def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
@@ -855,12 +855,12 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
           f"{peak_boots} boots per cell and payload (the first RAM steps) of "
           f"``{KERNEL_PEAK}``: the ``{KERNEL}`` kernel with",
           "``tools/bench/unpack-peak.diff``, which samples the pages in use (per-cpu",
-          "free lists and the per-cpu counter deltas counted) at every step of the",
-          "kernel's cpio parser and",
-          "logs the most, to which the archive (reserved memory until the kernel frees",
-          "it) is added. The peak is the larger of that and every userspace snapshot",
-          "(the outer init's before switch_root in cells 4 and 5). MiB, median",
-          "(min-max), and KiB of the medians against cell 1.", "",
+          "free lists and per-cpu counter deltas counted) at every step of the",
+          "kernel's cpio parser and logs the most, to which the archive (reserved",
+          "memory until the kernel frees it) is added. The peak is the larger of",
+          "that and every userspace snapshot (the outer init's before switch_root in",
+          "cells 4 and 5). MiB, median (min-max), and KiB of the medians against",
+          "cell 1.", "",
           rst_table(["payload", "cell", "peak MiB", "vs 1 (KiB)"], rows), ""]
     rows = []
     for p in payloads:
