@@ -72,9 +72,10 @@ export: prepare
 export-verify: export
 	@tools/export-verify.sh
 
-# Kernels the benchmark boots: the feature without test code, and without
-# the feature to measure the bytes it adds. BENCH_ARGS go to bench.py.
-BENCH_VARIANTS := no-tests feature-off
+# Kernels the benchmark boots: the feature without test code, on SMP and
+# on one CPU, and without the feature to measure the bytes it adds.
+# BENCH_ARGS go to bench.py.
+BENCH_VARIANTS := no-tests no-tests-up feature-off
 
 bench: prepare
 	@for v in $(BENCH_VARIANTS); do VARIANT=$$v tools/build.sh || exit; done

@@ -7,7 +7,8 @@ guest is virtual and follows the instructions executed, so runs repeat to
 the microsecond while wall times vary by tens of percent. The kernel is
 the no-tests variant (the feature built in, no test code; SMP, booted with
 -smp 2), booted with quiet and initramfs_async=0; the same kernel serves
-every cell:
+every cell, and its uniprocessor build (no-tests-up, -smp 1) boots cells
+1 to 4 again:
 
   1 plain     no feature: the initramfs stays in rootfs (the floor)
   2 plain0    the same with nonroot_initramfs=0: the cost of the word
@@ -53,18 +54,47 @@ import mutate  # noqa: E402
 BUILD = os.environ.get("BUILD", os.path.join(REPO, "build"))
 ARCH = "x86_64"
 OUT = os.path.join(BUILD, "bench")
+# A trial run (--no-report) keeps its raw data, logs, summary and report
+# here, apart from those of the run the committed report came from.
+OUT_TRIAL = os.path.join(OUT, "trial")
+# Where this run's boot logs go: under OUT, or OUT_TRIAL for a trial.
+LOG_DIR = os.path.join(OUT, "logs")
 KERNEL = "no-tests"
 KERNEL_OFF = "feature-off"
+# The no-tests kernel without SMP, booted with one CPU: the time cells
+# that the fixed cost and the workaround's overhead compare.
+KERNEL_UP = "no-tests-up"
+UP_CELLS = ("plain", "plain0", "nonroot", "copy")
 # The no-tests kernel built from the tree of make mutate's seal_skipped
 # mutant, whose nonroot_initramfs does not seal rootfs (--seal): the one
 # difference between the two is the seal.
 KERNEL_UNSEALED = "no-tests-unsealed"
 UNSEALED_MUTATION = "seal_skipped"
-# The no-tests kernel with tools/bench/unpack-peak.diff applied: it samples
-# the pages in use during the kernel's unpack and logs the most. Its boots
-# give the peak and nothing else, as the sampling costs time.
+# The no-tests kernel instrumented: tools/bench/unpack-peak.diff samples
+# the pages in use during the kernel's unpack and logs the most, and
+# tools/bench/mnt-init-marks.diff logs a message after each step of
+# mnt_init() and of the feature's setup. Its boots give the peak and the
+# steps' times and nothing else, as the sampling costs time.
 KERNEL_PEAK = "no-tests-peak"
-PEAK_DIFF = os.path.join(HERE, "unpack-peak.diff")
+PEAK_DIFFS = [os.path.join(HERE, d) for d in ("unpack-peak.diff", "mnt-init-marks.diff")]
+# mnt_init() on the instrumented kernel, cut at its marks: (name, the mark
+# that ends it, what it holds). The feature's steps are nonroot's alone;
+# every segment includes the printk of the mark that starts it.
+MNT_STEPS = [
+    ("sysfs_shmem", "mark_rootfs", "kernfs, sysfs and shmem_init()"),
+    ("rootfs", "mark_leaf", "init_rootfs() and init_mount_tree(): rootfs, a tmpfs "
+     "(a ramfs where the leaf is requested)"),
+    ("options", "mark_options", "the feature: the options copied into a page"),
+    ("mount", "mark_mounted", "the feature: the leaf mounted on /"),
+    ("chdir", "mark_entered", "the feature: chdir into the leaf"),
+    ("seal", "mark_sealed", "the feature: rootfs sealed"),
+    ("chroot", "mark_chrooted", "the feature: chroot into the leaf"),
+    ("info", "nonroot_info", "the feature: its info line"),
+    ("setup_end", "mark_done", "the return from nonroot_initramfs_setup() (for plain0: "
+     "the whole call, which returns at once)"),
+    ("rest", "after_mnt_init", "mnt_init()'s return, on to the next message"),
+]
+FEATURE_STEPS = {"options", "mount", "chdir", "seal", "chroot", "info"}
 MEM_MIB = 1536
 # Virtual time, and a real-time clock that follows it from a fixed date:
 # by default the RTC follows the host's clock, and the kernel's wait for
@@ -228,13 +258,15 @@ def klog_marks(klog):
             marks["mnt_init"] = t
             # The first message after mnt_init() that both layouts print.
             for t2, text2 in klog[i + 1:]:
-                if "initramfs goes to a tmpfs" not in text2:
+                if "initramfs goes to a tmpfs" not in text2 and "bench: mark " not in text2:
                     marks["after_mnt_init"] = t2
                     break
         elif "initramfs goes to a tmpfs" in text:
             marks["nonroot_info"] = t
             if i + 1 < len(klog):
                 marks["after_nonroot_info"] = klog[i + 1][0]
+        elif mark := re.search(r"bench: mark (\w+)$", text):
+            marks[f"mark_{mark.group(1)}"] = t
         elif text.startswith("devtmpfs: initialized"):
             marks["devtmpfs"] = t
         elif text.startswith(("Trying to unpack rootfs image", "Unpacking initramfs")):
@@ -303,15 +335,14 @@ def run_boot(job):
     determinism check), left out of every figure but that one."""
     cell, payload, run, quiet, variant, image, *again = job
     again = again[0] if again else 0
-    logs = os.path.join(OUT, "logs")
     tag = f"{cell}-{payload}-{'q' if quiet else 'v'}-{variant}-{run}{f'-again{again}' if again else ''}"
-    log = os.path.join(logs, tag + ".log")
+    log = os.path.join(LOG_DIR, tag + ".log")
     append = f"{BASE_CMDLINE} {'quiet' if quiet else ''} {CELL[cell][2]}"
     if payload.endswith("-gz"):
         append += " benchgz=1"
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     boot = qemu_run.boot(kernel, image, " ".join(append.split()), log, arch=ARCH, mem=guest_mem(run),
-                         timeout=900, extra=ICOUNT, smp=SMP)
+                         timeout=900, extra=ICOUNT, smp=1 if variant == KERNEL_UP else SMP)
     r = parse_boot(boot.log)
     size = SIZES[payload.split("-")[0]]
     with open(image + ".files_kb") as f:
@@ -328,6 +359,12 @@ def run_boot(job):
         rec["errors"].append(f"kernel report: {reports[0].strip()}")
     if set(CLOCKS) <= r.keys():
         rec["marks"] = m = klog_marks(r["klog"])
+        if variant == KERNEL_PEAK:
+            want = [mark for name, mark, _ in MNT_STEPS
+                    if cell == "nonroot" or name not in FEATURE_STEPS]
+            missing = [mark for mark in want if mark not in m]
+            if missing:
+                rec["errors"].append(f"instrumented kernel: no {', '.join(missing)} in the log")
         # Under -icount the TSC counts virtual ns from power-on, so it
         # includes qboot loading the images. The kernel's sched_clock counts
         # the TSC from the kernel's own start (setup_arch()); once stable it
@@ -396,6 +433,14 @@ def boot_metrics(rec):
             break
         out[f"seg_{name}_ms"] = (t - prev) * 1e3
         prev = t
+    # The instrumented kernel: mnt_init() cut at its marks.
+    prev = m.get("mnt_init")
+    for name, mark, _ in MNT_STEPS:
+        if prev is not None and mark in m:
+            out[f"mnt_{name}_us"] = (m[mark] - prev) * 1e6
+            prev = m[mark]
+    if "mark_leaf" in m and "mark_done" in m:
+        out["mnt_setup_us"] = (m["mark_done"] - m["mark_leaf"]) * 1e6
     steady = mem["steady"]
     out["steady_used_mib"] = used_kb(steady) / 1024
     out["steady_avail_kib"] = steady["available_kb"] + steady["pcp_kb"]
@@ -423,6 +468,8 @@ METRICS = [
     ("unpack_ms", "ms", "printk window: the kernel's unpack"),
     ("unpack_share", "", "the unpack's share of kernel start to the final init"),
     *[(f"seg_{name}_ms", "ms", what) for name, _, what in SEGMENTS],
+    *[(f"mnt_{name}_us", "us", f"mnt_init(), instrumented: {what}") for name, _, what in MNT_STEPS],
+    ("mnt_setup_us", "us", "mnt_init(), instrumented: nonroot_initramfs_setup(), the whole call"),
     ("peak_measured_mib", "MiB", "peak memory in use, measured (the peak kernel)"),
     ("steady_used_mib", "MiB", "steady memory in use"),
     ("steady_avail_kib", "KiB", "steady MemAvailable + pcp"),
@@ -567,33 +614,39 @@ def evaluate(summary, records, payloads, sizes_on, sizes_off, archive_bytes):
     status = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     targets = []
 
-    fixed = [(p, mean_diff(pairs)) for p in payloads
-             if (pairs := paired(records, p, "init_ms", "plain0", "nonroot"))]
-    ok = len(fixed) == len(payloads) and all(d <= FIXED_COST_MS for _, d in fixed)
-    seg = {p: mean_diff(pairs) for p in payloads
-           if (pairs := paired(records, p, "seg_mnt_init_ms", "plain0", "nonroot"))}
-    targets.append((f"1. fixed cost: T(nonroot) - T(plain0) <= {FIXED_COST_MS} ms (paired means)",
-                    status(ok), measured(payloads, {p: f"{d * 1000:+.0f} us" + (
-                        f" (mnt_init segment {seg[p] * 1000:+.0f} us)" if p in seg else "")
-                        for p, d in fixed}),
-                    "" if ok else "see 'Where the difference goes'"))
+    for kernel, which in ((KERNEL, ""), (KERNEL_UP, ", uniprocessor")):
+        fixed = [(p, mean_diff(pairs)) for p in payloads
+                 if (pairs := paired(records, p, "init_ms", "plain0", "nonroot",
+                                     kernel_a=kernel, kernel_b=kernel))]
+        ok = len(fixed) == len(payloads) and all(d <= FIXED_COST_MS for _, d in fixed)
+        st = status(ok) if fixed else "not measured"
+        seg = {p: mean_diff(pairs) for p in payloads
+               if (pairs := paired(records, p, "seg_mnt_init_ms", "plain0", "nonroot",
+                                   kernel_a=kernel, kernel_b=kernel))}
+        targets.append((f"1{which}. fixed cost: T(nonroot) - T(plain0) <= {FIXED_COST_MS} ms "
+                        "(paired means)", st,
+                        measured(payloads, {p: f"{d * 1000:+.0f} us" + (
+                            f" (mnt_init segment {seg[p] * 1000:+.0f} us)" if p in seg else "")
+                            for p, d in fixed}),
+                        "" if ok else "see 'Where the difference goes'"))
 
-    removed = []
-    for p in payloads:
-        steps = paired_values(records, p, "init_ms",
-                              [(cell, True, KERNEL) for cell in ("copy", "nonroot", "plain")])
-        if steps:
-            overhead = statistics.fmean(c - a for c, _, a in steps)
-            left = statistics.fmean(n - a for _, n, a in steps)
-            removed.append((p, 1 - left / overhead if overhead > 0 else -math.inf,
-                            q("nonroot", p, "unpack_share")))
-    ok = len(removed) == len(payloads) and all(r >= 0.99 for _, r, _ in removed)
-    targets.append(("2. workaround's overhead removed: (T(copy) - T(nonroot)) / "
-                    "(T(copy) - T(plain)) >= 99%, every payload (paired means)", status(ok),
-                    measured(payloads, {p: f"{r * 100:.2f}%" + (
-                        f" (unpack {u[0] * 100:.0f}% of the boot)" if u else "")
-                        for p, r, u in removed}),
-                    "" if ok else "see the time table"))
+        removed = []
+        for p in payloads:
+            steps = paired_values(records, p, "init_ms",
+                                  [(cell, True, kernel) for cell in ("copy", "nonroot", "plain")])
+            if steps:
+                overhead = statistics.fmean(c - a for c, _, a in steps)
+                left = statistics.fmean(n - a for _, n, a in steps)
+                share = summary.get(("nonroot", p, True, kernel), {}).get("unpack_share")
+                removed.append((p, 1 - left / overhead if overhead > 0 else -math.inf, share))
+        ok = len(removed) == len(payloads) and all(r >= 0.99 for _, r, _ in removed)
+        targets.append((f"2{which}. workaround's overhead removed: (T(copy) - T(nonroot)) / "
+                        "(T(copy) - T(plain)) >= 99%, every payload (paired means)",
+                        status(ok) if removed else "not measured",
+                        measured(payloads, {p: f"{r * 100:.2f}%" + (
+                            f" (unpack {u[0] * 100:.0f}% of the boot)" if u else "")
+                            for p, r, u in removed}),
+                        "" if ok else "see the time table"))
 
     pk = lambda cell, p: summary.get((cell, p, True, KERNEL_PEAK), {}).get("peak_measured_mib")  # noqa
     peak_np = [(p, (n[0] - a[0]) * 1024) for p in payloads
@@ -701,6 +754,92 @@ def svg_plot(summary, payloads, path):
         f.write("\n".join(out) + "\n")
 
 
+def up_section(records, payloads, summary):
+    """The time cells again on the uniprocessor kernel, with one CPU."""
+    rows = []
+    for p in payloads:
+        v = {c: summary.get((c, p, True, KERNEL_UP), {}).get("init_ms") for c in UP_CELLS}
+        if not v["plain"] or not v["copy"]:
+            continue
+        for cell in UP_CELLS:
+            if v[cell]:
+                rows.append([p, cell, fmt_spread(v[cell], "ms"),
+                             f"{v[cell][0] / v['plain'][0]:.3f}",
+                             f"{v[cell][0] / v['copy'][0]:.3f}"])
+    if not rows:
+        return []
+    diff_rows = []
+    for p in payloads:
+        cols = [paired(records, p, f"seg_{n}_ms", "plain0", "nonroot",
+                       kernel_a=KERNEL_UP, kernel_b=KERNEL_UP) for n, _, _ in SEGMENTS]
+        tot = paired(records, p, "init_ms", "plain0", "nonroot",
+                     kernel_a=KERNEL_UP, kernel_b=KERNEL_UP)
+        diff_rows.append([p, *[f"{mean_diff(c) * 1000:+.1f}" if c else "" for c in cols],
+                          f"{mean_diff(tot) * 1000:+.1f}" if tot else ""])
+    return ["The uniprocessor kernel", "-----------------------", "",
+            f"``{KERNEL_UP}``: ``{KERNEL}`` without ``CONFIG_SMP``, booted with ``-smp 1``, "
+            f"the same RAM steps; cells {', '.join(UP_CELLS)}. Kernel start to the final "
+            "init, ms of virtual time, median (min-max), and the ratios of the medians "
+            "against plain and copy:", "",
+            rst_table(["payload", "cell", "ms: median (min-max)", "vs plain", "vs copy"], rows),
+            "", "the feature's fixed cost on it: nonroot - plain0, mean over the pairs (us):", "",
+            rst_table(["payload", *[n for n, _, _ in SEGMENTS], "total"], diff_rows), ""]
+
+
+def mnt_init_section(records, payloads, summary):
+    """Where the feature's time in mnt_init() goes, from the marks the
+    instrumented kernel logs."""
+    def peak(cell, p, metric):
+        return summary.get((cell, p, True, KERNEL_PEAK), {}).get(metric)
+
+    coarse = ["sysfs_shmem", "rootfs", "setup", "rest"]
+    rows = []
+    for p in payloads:
+        cols = []
+        for name in [*coarse, "window"]:
+            pairs = paired(records, p, f"mnt_{name}_us", "plain0", "nonroot",
+                           kernel_a=KERNEL_PEAK, kernel_b=KERNEL_PEAK)
+            cols.append(f"{mean_diff(pairs):+.1f}" if pairs else "")
+        rows.append([p, *cols])
+    if not any(row[3] for row in rows):  # no setup marks: an older peak kernel
+        return []
+    steps = [n for n, _, _ in MNT_STEPS if n in FEATURE_STEPS] + ["setup_end"]
+    step_rows, mark_us = [], []
+    for p in payloads:
+        mark = peak("plain0", p, "mnt_setup_us")
+        vals = [peak("nonroot", p, f"mnt_{n}_us") for n in steps]
+        whole = peak("nonroot", p, "mnt_setup_us")
+        if mark is None or None in vals or whole is None:
+            continue
+        mark_us.append(mark[0])
+        # Five marks inside the call, and the one before it that plain0 has too.
+        own = whole[0] - mark[0] - 5 * mark[0]
+        step_rows.append([p, *[f"{v[0]:.1f}" for v in vals], f"{whole[0]:.1f}",
+                          f"{mark[0]:.1f}", f"{own:.1f}"])
+    L = ["Inside mnt_init()", "-----------------", "",
+         f"The instrumented kernel (``{KERNEL_PEAK}``) also logs a message after each",
+         "step of mnt_init() and of the feature's setup",
+         "(``tools/bench/mnt-init-marks.diff``), in every cell. A segment runs from",
+         "one mark to the next, so it includes the printk of the mark that starts",
+         "it (quiet: the ring buffer only). Segments:", "",
+         rst_table(["segment", "ends at", "what"],
+                   [[n, mark, what] for n, mark, what in MNT_STEPS]
+                   + [["setup", "mark_done", "the whole nonroot_initramfs_setup() call, from "
+                       "mark_leaf"],
+                      ["window", "after_mnt_init", "the whole mnt_init segment above"]]), "",
+         "nonroot - plain0 on the instrumented kernel, paired by RAM step, mean over "
+         "the pairs (us):", "",
+         rst_table(["payload", *coarse, "window"], rows), ""]
+    if step_rows:
+        L += ["nonroot's setup step by step, medians (us). ``mark`` is plain0's whole "
+              "setup call, which returns at once: one mark's printk and a call. "
+              "``own`` is nonroot's whole call less plain0's and less the five marks "
+              "inside it, each taken at ``mark``: the feature's setup without the "
+              "instrumentation.", "",
+              rst_table(["payload", *steps, "setup", "mark", "own"], step_rows), ""]
+    return L
+
+
 def write_report(path, summary, records, payloads, archive_bytes, sizes, console, built_in,
                  targets, wall, argv, provenance):
     on, on_sections = sizes[KERNEL]
@@ -719,7 +858,8 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
           "The run", "=======", "",
           f"- commit: {provenance['commit']}; {provenance['date']}",
           f"- kernels: ``{KERNEL}`` (every cell: the feature built in, no test code; SMP, "
-          f"``PREEMPT``, ``MODULES=y``, the LSMs) and ``{KERNEL_OFF}`` (the size comparison "
+          f"``PREEMPT``, ``MODULES=y``, the LSMs), ``{KERNEL_UP}`` (the same without SMP: "
+          f"the time cells on one CPU) and ``{KERNEL_OFF}`` (the size comparison "
           "and the built-in-but-unused boots); ``.config`` sha256:"]
     configs = sorted(provenance["configs"].items())
     L += [f"  ``{v}`` ``{h}``" + ("," if i < len(configs) - 1 else "")
@@ -728,7 +868,8 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
     L += [f"- QEMU, boot {example['run']} of cell nonroot, {example['payload']} (the others "
           f"differ in ``-m`` by {PHASE_MIB} MiB per boot index, the image and the log)::", "",
           "    " + " ".join(example["qemu"]), "",
-          f"- every boot: {SMP} CPUs, {MEM_MIB} MiB RAM + {PHASE_MIB} MiB x the boot index, "
+          f"- every boot: {SMP} CPUs (1 on ``{KERNEL_UP}``), {MEM_MIB} MiB RAM + {PHASE_MIB} "
+          "MiB x the boot index, "
           "``-icount shift=3,sleep=off`` (virtual time, deterministic), qboot; the kernel "
           f"command line is ``{BASE_CMDLINE} quiet``, the cell's words, and "
           "``benchgz=1`` (for the outer init of cell 5) with a gzip archive",
@@ -825,6 +966,8 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
                          f"{mean_diff(tot) * 1000:+.1f}" if tot else ""])
         L += [f"{what} (us):", "", rst_table(["payload", *[n for n, _, _ in SEGMENTS], "total"],
                                               rows), ""]
+    L += mnt_init_section(records, payloads, summary)
+    L += up_section(records, payloads, summary)
     L += ["Memory", "======", "",
           "MiB; memory in use is MemTotal - MemFree - the pages on the per-cpu free",
           "lists (``count:`` in /proc/zoneinfo); MemAvailable (KiB) has those pages",
@@ -1032,7 +1175,7 @@ def run_seal(args):
     build_changed(next(m[2] for m in mutate.MUTATIONS if m[0] == UNSEALED_MUTATION), "unsealed")
     start = time.monotonic()
     images = os.path.join(OUT, "images")
-    os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
+    os.makedirs(LOG_DIR, exist_ok=True)
     os.makedirs(images, exist_ok=True)
     image = build_archive(images, CONSOLE_PAYLOAD, build_init(images))
     jobs = [("nonroot", CONSOLE_PAYLOAD, run, True, kernel, image)
@@ -1042,7 +1185,7 @@ def run_seal(args):
     sizes = {v: kernel_sizes(v) for v in (KERNEL, KERNEL_UNSEALED)}
     argv = [a for a in sys.argv[1:] if a != "--no-report"]
     ok = seal_report(records, sizes, time.monotonic() - start, argv,
-                     os.path.join(OUT if args.no_report else HERE, "seal.rst"))
+                     os.path.join(OUT_TRIAL if args.no_report else HERE, "seal.rst"))
     sys.exit(0 if ok else 1)
 
 
@@ -1053,22 +1196,36 @@ def main():
                     help=f"comma-separated, from {','.join(ALL_PAYLOADS)}")
     ap.add_argument("--jobs", type=int, default=2, help="boots at a time (default 2)")
     ap.add_argument("--no-report", action="store_true",
-                    help="keep the results under build/bench only (for trial runs)")
+                    help="a trial run: raw data, logs and report under build/bench/trial, "
+                    "the committed report and the last run's data left alone")
     ap.add_argument("--report-only", action="store_true",
-                    help="write the report again from build/bench/raw.json (raw-trial.json "
-                    "with --no-report), no boots")
+                    help="write the report again from build/bench/raw.json "
+                    "(build/bench/trial/raw.json with --no-report), no boots")
+    ap.add_argument("--cmdline", default="", metavar="WORDS",
+                    help="kernel command-line words added to every boot (for experiments; "
+                    "the report records them)")
     ap.add_argument("--seal", action="store_true",
                     help="only the rootfs seal's cost: cell nonroot on the no-tests kernel with "
                     "and without the seal (tools/bench/seal.rst)")
     args = ap.parse_args()
+    global LOG_DIR, BASE_CMDLINE
+    BASE_CMDLINE = " ".join([BASE_CMDLINE, args.cmdline]).strip()
+    out = OUT_TRIAL if args.no_report else OUT
+    LOG_DIR = os.path.join(out, "logs")
     if args.seal:
         run_seal(args)
         return
     if args.report_only:
-        with open(raw_path(args)) as f:
+        path = raw_path(args)
+        if not os.path.exists(path):
+            sys.exit(f"bench: no raw data at {path}; run make bench first")
+        with open(path) as f:
             raw = json.load(f)
-        report(raw["boots"], raw["kernel_sizes"], raw["wall_s"], raw.get("argv", []),
-               OUT if args.no_report else HERE, raw["provenance"])
+        if raw.get("format") != RAW_FORMAT:
+            sys.exit(f"bench: {path} is from an older bench.py (format "
+                     f"{raw.get('format', 1)}, this one reads {RAW_FORMAT}); run make bench again")
+        report(raw["boots"], raw["kernel_sizes"], raw["wall_s"], raw["argv"],
+               OUT_TRIAL if args.no_report else HERE, out, raw["provenance"])
         return
     if os.environ.get("ARCH", ARCH) != ARCH:
         sys.exit("bench: x86_64 only (the final init reads the TSC; qboot)")
@@ -1076,13 +1233,19 @@ def main():
     for p in payloads:
         if p not in ALL_PAYLOADS:
             sys.exit(f"bench: unknown payload {p}")
-    for v in (KERNEL, KERNEL_OFF):
+    for v in (KERNEL, KERNEL_UP, KERNEL_OFF):
         if not os.path.exists(qemu_run.kernel_image(BUILD, ARCH, v)):
             sys.exit(f"bench: the {v} kernel is missing; run 'make bench'")
-    build_changed(("diff", PEAK_DIFF), "peak")
+    combined = os.path.join(OUT, "instrumented.diff")
+    os.makedirs(OUT, exist_ok=True)
+    with open(combined, "w") as f:
+        for d in PEAK_DIFFS:
+            with open(d) as part:
+                f.write(part.read())
+    build_changed(("diff", combined), "peak")
     start = time.monotonic()
     images = os.path.join(OUT, "images")
-    os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
+    os.makedirs(LOG_DIR, exist_ok=True)
     os.makedirs(images, exist_ok=True)
     init = build_init(images)
     archives = {}
@@ -1101,6 +1264,8 @@ def main():
         # Determinism: one configuration booted again.
         jobs += [("nonroot", CONSOLE_PAYLOAD, 0, True, KERNEL, image, k)
                  for k in range(1, AGAIN_BOOTS + 1)]
+    jobs += [(cell, p, run, True, KERNEL_UP, archives[p])
+             for p in payloads for cell in UP_CELLS for run in range(args.boots)]
     # The peak, on the first RAM steps; once for the big payloads, where a
     # boot takes minutes and the peak moves by a page or two between steps.
     jobs += [(cell, p, run, True, KERNEL_PEAK, archives[p]) for p in payloads
@@ -1124,22 +1289,29 @@ def main():
     argv = [a for a in sys.argv[1:] if a != "--no-report"]
     provenance = {"commit": mutate.repo_commit(),
                   "date": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-                  "configs": {v: config_hash(v) for v in (KERNEL, KERNEL_OFF, KERNEL_PEAK)},
+                  "configs": {v: config_hash(v)
+                              for v in (KERNEL, KERNEL_UP, KERNEL_OFF, KERNEL_PEAK)},
                   "jobs": args.jobs}
     with open(raw_path(args), "w") as f:
-        json.dump({"boots": records, "kernel_sizes": sizes, "wall_s": wall, "argv": argv,
+        json.dump({"format": RAW_FORMAT, "boots": records, "kernel_sizes": sizes, "wall_s": wall,
+                   "argv": argv,
                    "provenance": provenance}, f, indent=1)
     failed = [r for r in records if r["errors"]]
-    report(records, sizes, wall, argv, OUT if args.no_report else HERE, provenance)
+    report(records, sizes, wall, argv, OUT_TRIAL if args.no_report else HERE, out, provenance)
     print(f"bench: {len(records) - len(failed)} boots ok, {len(failed)} failed; "
           f"{wall / 60:.1f} min")
     sys.exit(1 if failed else 0)
 
 
+# raw.json's layout: 2 adds the provenance, the segment marks and the
+# snapshots after leaving; a report needs them all.
+RAW_FORMAT = 2
+
+
 def raw_path(args):
     """Where the raw data go: a trial run (--no-report) keeps the data the
     committed report came from."""
-    return os.path.join(OUT, "raw-trial.json" if args.no_report else "raw.json")
+    return os.path.join(OUT_TRIAL if args.no_report else OUT, "raw.json")
 
 
 def config_hash(variant):
@@ -1147,7 +1319,7 @@ def config_hash(variant):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def report(records, sizes, wall, argv, report_dir, provenance):
+def report(records, sizes, wall, argv, report_dir, data_dir, provenance):
     """Everything after the boots, from the raw data alone."""
     payloads = [p for p in ALL_PAYLOADS if any(r["payload"] == p for r in records)]
     archive_bytes = {r["payload"]: r["initrd_bytes"] for r in records}
@@ -1171,8 +1343,8 @@ def report(records, sizes, wall, argv, report_dir, provenance):
         built_in = mean_diff(pairs) * 1000
     targets = evaluate(summary, records, payloads, sizes[KERNEL][0], sizes[KERNEL_OFF][0],
                        archive_bytes)
-    write_csv(os.path.join(OUT, "summary.csv"), summary)
-    with open(os.path.join(OUT, "targets.json"), "w") as f:
+    write_csv(os.path.join(data_dir, "summary.csv"), summary)
+    with open(os.path.join(data_dir, "targets.json"), "w") as f:
         json.dump({"targets": targets, "console_us": console, "built_in_off_us": built_in},
                   f, indent=1)
     write_report(os.path.join(report_dir, "results.rst"), summary, records, payloads,
