@@ -85,7 +85,8 @@ static long pcp_pages(void)
  * also shrink the per-cpu free lists, whose pages then wait in new deltas:
  * fold until MemFree + the lists stop moving (8 passes were not always
  * enough here). A kernel without SMP has no deltas and no stat_refresh:
- * its counters are exact. (No sysfs here to ask for the possible CPUs.) Returns 0, or -1 with the error printed.
+ * its counters are exact. Returns 0 with /proc/meminfo in `buf`, or -1
+ * with the error printed.
  */
 static int fold_vmstat(FILE *out, char *buf, size_t size)
 {
@@ -98,10 +99,15 @@ static int fold_vmstat(FILE *out, char *buf, size_t size)
 		int failed = fd < 0 || write(fd, "1", 1) != 1;
 		int err = errno;
 
-		/* Only a kernel without SMP, whose version string says so. */
+		/*
+		 * Only a kernel without SMP, whose version string says so
+		 * (there is no sysfs here to ask for the possible CPUs).
+		 */
 		if (fd < 0 && err == ENOENT && pass == 0 && !uname(&uts) &&
-		    !strstr(uts.version, "SMP"))
+		    !strstr(uts.version, "SMP")) {
+			slurp("/proc/meminfo", buf, size);
 			return 0;
+		}
 		if (failed)
 			fprintf(out, "bench: error stat_refresh: %s\n", strerror(err));
 		if (fd >= 0)
