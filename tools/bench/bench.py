@@ -754,6 +754,17 @@ def svg_plot(summary, payloads, path):
         f.write("\n".join(out) + "\n")
 
 
+def segment_diff_table(records, payloads, cell_a, cell_b, kernel):
+    """Cell b minus cell a on `kernel`, segment by segment and in all: the
+    mean over the pairs, us."""
+    rows = []
+    for p in payloads:
+        cols = [paired(records, p, metric, cell_a, cell_b, kernel_a=kernel, kernel_b=kernel)
+                for metric in [*(f"seg_{n}_ms" for n, _, _ in SEGMENTS), "init_ms"]]
+        rows.append([p, *[f"{mean_diff(c) * 1000:+.1f}" if c else "" for c in cols]])
+    return rst_table(["payload", *[n for n, _, _ in SEGMENTS], "total"], rows)
+
+
 def up_section(records, payloads, summary):
     """The time cells again on the uniprocessor kernel, with one CPU."""
     rows = []
@@ -768,14 +779,6 @@ def up_section(records, payloads, summary):
                              f"{v[cell][0] / v['copy'][0]:.3f}"])
     if not rows:
         return []
-    diff_rows = []
-    for p in payloads:
-        cols = [paired(records, p, f"seg_{n}_ms", "plain0", "nonroot",
-                       kernel_a=KERNEL_UP, kernel_b=KERNEL_UP) for n, _, _ in SEGMENTS]
-        tot = paired(records, p, "init_ms", "plain0", "nonroot",
-                     kernel_a=KERNEL_UP, kernel_b=KERNEL_UP)
-        diff_rows.append([p, *[f"{mean_diff(c) * 1000:+.1f}" if c else "" for c in cols],
-                          f"{mean_diff(tot) * 1000:+.1f}" if tot else ""])
     return ["The uniprocessor kernel", "-----------------------", "",
             f"``{KERNEL_UP}``: ``{KERNEL}`` without ``CONFIG_SMP``, booted with ``-smp 1``, "
             f"the same RAM steps; cells {', '.join(UP_CELLS)}. Kernel start to the final "
@@ -783,7 +786,7 @@ def up_section(records, payloads, summary):
             "against plain and copy:", "",
             rst_table(["payload", "cell", "ms: median (min-max)", "vs plain", "vs copy"], rows),
             "", "the feature's fixed cost on it: nonroot - plain0, mean over the pairs (us):", "",
-            rst_table(["payload", *[n for n, _, _ in SEGMENTS], "total"], diff_rows), ""]
+            segment_diff_table(records, payloads, "plain0", "nonroot", KERNEL_UP), ""]
 
 
 def mnt_init_section(records, payloads, summary):
@@ -957,15 +960,7 @@ def write_report(path, summary, records, payloads, archive_bytes, sizes, console
     for a, b, what in (("plain0", "nonroot", "the feature's fixed cost: nonroot - plain0"),
                        ("plain", "plain0", "the word's parsing: plain0 - plain"),
                        ("plain", "nonroot", "in all: nonroot - plain")):
-        rows = []
-        for p in payloads:
-            cols = [mean_diff(pairs) * 1000 if pairs else None
-                    for pairs in (paired(records, p, f"seg_{n}_ms", a, b) for n, _, _ in SEGMENTS)]
-            tot = paired(records, p, "init_ms", a, b)
-            rows.append([p, *[f"{c:+.1f}" if c is not None else "" for c in cols],
-                         f"{mean_diff(tot) * 1000:+.1f}" if tot else ""])
-        L += [f"{what} (us):", "", rst_table(["payload", *[n for n, _, _ in SEGMENTS], "total"],
-                                              rows), ""]
+        L += [f"{what} (us):", "", segment_diff_table(records, payloads, a, b, KERNEL), ""]
     L += mnt_init_section(records, payloads, summary)
     L += up_section(records, payloads, summary)
     L += ["Memory", "======", "",
