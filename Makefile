@@ -18,7 +18,7 @@ VARIANT    ?=
 export KERNEL_VERSION KERNEL_DEB_VERSION KERNEL_TARBALL_SHA256 BINDGEN_VERSION
 export ARCH BUILD KERNEL_SRC VARIANT
 
-.PHONY: all deps prepare build run test check mutate export export-verify bench refresh clean help
+.PHONY: all deps prepare build run test check mutate export export-verify bench bench-profile refresh clean help
 
 all: build
 
@@ -31,6 +31,7 @@ help:
 	@echo 'make export the upstream-shaped series with a cover letter, in build/export'
 	@echo 'make export-verify  build the kernel after each exported patch'
 	@echo 'make bench  boot time and memory against plain rootfs and the workarounds'
+	@echo 'make bench-profile  where the fixed cost of the feature goes, by kernel function'
 	@echo 'make deps | prepare | build | refresh | clean'
 	@echo 'variables: ARCH=$(ARCH) KERNEL_SRC=<your 6.12 tree> BUILD=$(BUILD)'
 
@@ -80,6 +81,12 @@ BENCH_VARIANTS := no-tests no-tests-up feature-off
 bench: prepare
 	@for v in $(BENCH_VARIANTS); do VARIANT=$$v tools/build.sh || exit; done
 	@tools/bench/bench.py $(BENCH_ARGS)
+
+# Where the feature's fixed cost goes, by kernel function, from QEMU's
+# instruction trace of two boots; writes tools/bench/profile.rst.
+bench-profile: prepare
+	@VARIANT=no-tests tools/build.sh
+	@tools/bench/tbprofile.py $(BENCH_ARGS)
 
 refresh:
 	@tools/refresh.sh

@@ -331,9 +331,10 @@ def guest_mem(run):
     return f"{MEM_MIB + PHASE_MIB * run}M"
 
 
-def run_boot(job):
+def run_boot(job, qemu_extra=()):
     """One boot; `again` k > 0 marks the k-th repeat of a configuration (the
-    determinism check), left out of every figure but that one."""
+    determinism check), left out of every figure but that one. `qemu_extra`
+    goes to QEMU as well (tbprofile.py's trace)."""
     cell, payload, run, quiet, variant, image, *again = job
     again = again[0] if again else 0
     tag = f"{cell}-{payload}-{'q' if quiet else 'v'}-{variant}-{run}{f'-again{again}' if again else ''}"
@@ -343,7 +344,8 @@ def run_boot(job):
         append += " benchgz=1"
     kernel = qemu_run.kernel_image(BUILD, ARCH, variant)
     boot = qemu_run.boot(kernel, image, " ".join(append.split()), log, arch=ARCH, mem=guest_mem(run),
-                         timeout=900, extra=ICOUNT, smp=1 if variant == KERNEL_UP else SMP)
+                         timeout=900, extra=ICOUNT + list(qemu_extra),
+                         smp=1 if variant == KERNEL_UP else SMP)
     r = parse_boot(boot.log)
     size = SIZES[payload.split("-")[0]]
     with open(image + ".files_kb") as f:

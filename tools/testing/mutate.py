@@ -309,7 +309,8 @@ def run_mutations(chosen, logs, rows):
 
 
 GENERATED_REPORTS = ["tools/bench/results.rst", "tools/bench/results.svg",
-                     "tools/bench/seal.rst", os.path.relpath(TABLE, REPO)]
+                     "tools/bench/seal.rst", "tools/bench/profile.rst",
+                     os.path.relpath(TABLE, REPO)]
 
 
 def repo_commit():
