@@ -23,6 +23,7 @@ import bisect
 import collections
 import concurrent.futures
 import datetime
+import errno
 import os
 import sys
 import threading
@@ -116,10 +117,13 @@ def profile_boot(cell, payload, image, symbols, log_dir):
     t.start()
     rec = bench.run_boot((cell, payload, 0, True, bench.KERNEL, image),
                          qemu_extra=["-d", "exec,nochain,in_asm", "-D", fifo])
-    if "insns" not in result and not rec["errors"]:
-        # QEMU never opened the FIFO: unblock the reader.
-        with open(fifo, "w"):
-            pass
+    # If QEMU failed before opening the trace, the reader still waits in
+    # open(): a writer of our own releases it. ENXIO: the reader is done.
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError as e:
+        if e.errno != errno.ENXIO:
+            raise
     t.join()
     os.unlink(fifo)
     rec.update(result)
