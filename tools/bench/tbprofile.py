@@ -43,6 +43,7 @@ BEFORE = "power_on"  # the phase before the first marker: firmware, decompressor
 TOP = 12
 CHECK_SLACK_US = 300
 REPORT = os.path.join(bench.HERE, "profile.rst")
+SYSTEM_MAP = os.path.join(bench.BUILD, f"obj-{bench.ARCH}-{bench.KERNEL}", "System.map")
 
 
 class Symbols:
@@ -188,7 +189,7 @@ def write_report(path, a, b, payload, wall, provenance):
 
 
 def run(args):
-    payload = args.payloads.split(",")[0]
+    payload = args.payload
     cells = args.cells.split(",")
     if len(cells) != 2 or not all(c in bench.CELL for c in cells):
         sys.exit(f"profile: --cells wants two of {','.join(bench.CELL)}")
@@ -199,8 +200,7 @@ def run(args):
     images = os.path.join(bench.OUT, "images")
     os.makedirs(images, exist_ok=True)
     image = bench.build_archive(images, payload, bench.build_init(images))
-    obj = os.path.join(bench.BUILD, f"obj-{bench.ARCH}-{bench.KERNEL}")
-    symbols = Symbols(os.path.join(obj, "System.map"))
+    symbols = Symbols(SYSTEM_MAP)
     start = datetime.datetime.now()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         a, b = pool.map(lambda c: profile_boot(c, payload, image, symbols, log_dir), cells)
@@ -224,7 +224,7 @@ def run(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", default="plain0,nonroot", help="cells A,B (default plain0,nonroot)")
-    ap.add_argument("--payloads", default="4M-text-raw",
+    ap.add_argument("--payload", default="4M-text-raw", choices=bench.ALL_PAYLOADS,
                     help="the payload (default 4M-text-raw: the shortest unpack)")
     ap.add_argument("--no-report", action="store_true",
                     help="write the report to build/bench/trial/profile.rst")
@@ -234,7 +234,7 @@ def main():
     bench.BASE_CMDLINE = " ".join([bench.BASE_CMDLINE, args.cmdline]).strip()
     if os.environ.get("ARCH", bench.ARCH) != bench.ARCH:
         sys.exit("profile: x86_64 only")
-    if not os.path.exists(os.path.join(bench.BUILD, f"obj-{bench.ARCH}-{bench.KERNEL}", "System.map")):
+    if not os.path.exists(SYSTEM_MAP):
         sys.exit(f"profile: the {bench.KERNEL} kernel is missing; run 'make bench-profile'")
     run(args)
 
