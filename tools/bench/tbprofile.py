@@ -174,7 +174,7 @@ def write_report(path, a, b, payload, wall, provenance):
     for p in kernel_init:
         fns = {fn for (ph, fn) in list(a["insns"]) + list(b["insns"]) if ph == p}
         diff = {fn: b["insns"].get((p, fn), 0) - a["insns"].get((p, fn), 0) for fn in fns}
-        top = sorted((fn for fn in diff if diff[fn]), key=lambda fn: -abs(diff[fn]))[:TOP]
+        top = sorted((fn for fn in diff if diff[fn]), key=lambda fn: (-abs(diff[fn]), fn))[:TOP]
         if not top:
             continue
         out += [f"``{p}`` ({us(tb[p] - ta[p]):+.1f} us):", ""]
